@@ -1,0 +1,61 @@
+"""Marts: attribution of conversions to channels and channel ROI."""
+
+import dagster as dg
+import polars as pl
+
+from assets.notes import replace_notes
+from assets.resources import AnalysisResource, WarehouseResource
+from channels import attribute_all, build_journeys, channel_daily_spend, channel_roi as build_channel_roi
+from channels import first_conversions, resolve_touchpoints, stitch_identities
+from warehouse import read_frame, write_frame
+
+ROI_SCHEMA = {
+    "channel": pl.String, "attribution_model": pl.String, "spend": pl.Float64, "conversions": pl.Float64,
+    "revenue": pl.Float64, "cac": pl.Float64, "roas": pl.Float64, "ltv": pl.Float64, "ltv_to_cac": pl.Float64,
+}
+
+
+@dg.asset(group_name="marts", kinds={"duckdb", "polars"},
+          deps=["core_purchases", "stg_touchpoints", "stg_events", "stg_marketing_spend", "user_clv"])
+def channel_roi(context: dg.AssetExecutionContext, analysis: AnalysisResource,
+                warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """One row per channel × attribution model: spend, attributed conversions and revenue, CAC, ROAS, LTV, LTV:CAC (marts.channel_roi).
+
+    A conversion is a user's first completed purchase; touches count within the lookback window before it.
+    """
+    notes: list[str] = []
+    with warehouse.connection() as conn:
+        window_end = "(SELECT window_end FROM core.analysis_window)"
+        touchpoints = read_frame(conn, f"SELECT * FROM staged.touchpoints WHERE occurred_at < {window_end}")
+        events = read_frame(
+            conn,
+            f"SELECT user_id, anonymous_id, occurred_at FROM staged.events "
+            f"WHERE user_id IS NOT NULL AND anonymous_id IS NOT NULL AND occurred_at < {window_end}",
+        )
+        purchases = read_frame(conn, "SELECT user_id, txn_id, occurred_at, revenue, 'completed' AS status FROM core.purchases")
+        spend = read_frame(
+            conn,
+            "SELECT date, channel, CAST(spend AS DOUBLE) AS spend FROM staged.marketing_spend "
+            "WHERE date <= (SELECT as_of FROM core.analysis_window)",
+        )
+        user_value = read_frame(conn, "SELECT user_id, clv FROM marts.user_clv")
+        if touchpoints.is_empty():
+            notes.append("channel ROI not computed: no touchpoints (source `touchpoints` absent or empty)")
+            roi = pl.DataFrame(schema=ROI_SCHEMA)
+            daily_spend = pl.DataFrame(schema={"date": pl.Date, "channel": pl.String, "spend": pl.Float64})
+        else:
+            if spend.is_empty():
+                notes.append("no marketing spend: CAC and ROAS are empty (source `marketing_spend` absent or empty)")
+            resolved = resolve_touchpoints(touchpoints, stitch_identities(events))
+            journeys = build_journeys(resolved, first_conversions(purchases), analysis.attribution_lookback_days)
+            roi = build_channel_roi(attribute_all(journeys), spend, user_value, journeys)
+            daily_spend = channel_daily_spend(spend)
+        rows = write_frame(conn, "marts.channel_roi", roi.select(list(ROI_SCHEMA)) if not roi.is_empty() else roi)
+        write_frame(conn, "marts.channel_daily_spend", daily_spend)
+        replace_notes(conn, "channel_roi", notes)
+    for note in notes:
+        context.log.warning(note)
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "models": dg.MetadataValue.json(sorted(roi["attribution_model"].unique().to_list()))})
+
+
+channel_assets = [channel_roi]

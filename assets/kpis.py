@@ -1,0 +1,61 @@
+"""Marts: daily acquisition, activity, volume, revenue and spend."""
+
+import dagster as dg
+
+from assets.resources import WarehouseResource
+from warehouse import row_count
+
+KPI_DAILY_SQL = """
+CREATE OR REPLACE TABLE marts.kpi_daily AS
+WITH w AS (SELECT as_of, window_end FROM core.analysis_window),
+bounds AS (
+    SELECT least((SELECT min(CAST(signup_at AS DATE)) FROM marts.user_profile),
+                 (SELECT min(txn_date) FROM core.purchases)) AS first_day, w.as_of AS last_day
+    FROM w
+),
+days AS (SELECT CAST(d AS DATE) AS date FROM bounds, generate_series(bounds.first_day, bounds.last_day, INTERVAL 1 DAY) t(d)),
+signups AS (SELECT CAST(signup_at AS DATE) AS date, count(*) AS new_users FROM marts.user_profile GROUP BY 1),
+active AS (SELECT activity_date AS date, count(DISTINCT user_id) AS active_users FROM core.user_activity GROUP BY 1),
+purchases AS (
+    SELECT txn_date AS date, count(DISTINCT user_id) AS transacting_users, count(*) AS transactions,
+           sum(amount) AS txn_amount, sum(revenue) AS revenue
+    FROM core.purchases GROUP BY 1
+),
+spend AS (
+    SELECT s.date, sum(s.spend) AS spend FROM staged.marketing_spend s, w WHERE s.date <= w.as_of GROUP BY 1
+)
+SELECT days.date,
+       coalesce(new_users, 0) AS new_users, coalesce(active_users, 0) AS active_users,
+       coalesce(transacting_users, 0) AS transacting_users, coalesce(transactions, 0) AS transactions,
+       coalesce(txn_amount, 0)::DECIMAL(18, 2) AS txn_amount, coalesce(revenue, 0)::DECIMAL(18, 2) AS revenue,
+       coalesce(spend, 0)::DECIMAL(18, 2) AS spend
+FROM days
+LEFT JOIN signups USING (date) LEFT JOIN active USING (date) LEFT JOIN purchases USING (date) LEFT JOIN spend USING (date)
+ORDER BY date
+"""
+
+
+@dg.asset(group_name="marts", kinds={"duckdb"}, deps=["user_profile", "core_user_activity", "core_purchases", "stg_marketing_spend"])
+def kpi_daily(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """One row per local day up to the as-of date: new, active and transacting users, volume, revenue, spend (marts.kpi_daily)."""
+    with warehouse.connection() as conn:
+        conn.execute(KPI_DAILY_SQL)
+        rows = row_count(conn, "marts.kpi_daily")
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+
+
+@dg.asset_check(asset=kpi_daily, blocking=True, description="Daily transaction amounts add up to the purchases, to the cent.")
+def kpi_money_reconciles(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connection() as conn:
+        kpi_total, purchases_total = conn.sql(
+            "SELECT (SELECT coalesce(sum(txn_amount), 0) FROM marts.kpi_daily), "
+            "(SELECT coalesce(sum(amount), 0) FROM core.purchases)"
+        ).fetchone()
+    return dg.AssetCheckResult(
+        passed=kpi_total == purchases_total,
+        metadata={"kpi_total": str(kpi_total), "purchases_total": str(purchases_total)},
+    )
+
+
+kpi_assets = [kpi_daily]
+kpi_checks = [kpi_money_reconciles]

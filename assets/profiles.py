@@ -1,0 +1,119 @@
+"""Marts: one profile per user, the base of segments, personas and lifetime value."""
+
+import dagster as dg
+import polars as pl
+
+from assets.resources import WarehouseResource
+from segments.lifecycle import lifecycle_stage_expr
+from warehouse import read_frame, write_frame
+
+PROFILE_SQL = """
+WITH w AS (SELECT as_of, window_end FROM core.analysis_window),
+users AS (
+    SELECT u.* FROM staged.users u, w WHERE u.signup_at < w.window_end
+),
+purchases AS (
+    SELECT user_id,
+           count(*) AS txn_count,
+           count(DISTINCT txn_date) AS purchase_days,
+           min(occurred_at) AS first_txn_at, max(occurred_at) AS last_txn_at,
+           min(txn_date) AS first_txn_date, max(txn_date) AS last_txn_date,
+           sum(amount) AS total_amount, sum(revenue) AS total_revenue,
+           count(*) FILTER (WHERE product_line = 'credit') AS credit_txn_count,
+           count(*) FILTER (WHERE product_line = 'wealth') AS wealth_txn_count,
+           count(*) FILTER (WHERE product_line = 'payment') AS payment_txn_count,
+           coalesce(sum(amount) FILTER (WHERE product_line = 'credit'), 0) AS credit_amount,
+           coalesce(sum(amount) FILTER (WHERE product_line = 'wealth'), 0) AS wealth_amount,
+           coalesce(sum(amount) FILTER (WHERE product_line = 'payment'), 0) AS payment_amount
+    FROM core.purchases GROUP BY user_id
+),
+previous_purchase AS (
+    SELECT c.user_id, max(c.txn_date) AS previous_txn_date
+    FROM core.purchases c JOIN purchases p USING (user_id)
+    WHERE c.txn_date < p.last_txn_date GROUP BY c.user_id
+),
+activity AS (
+    SELECT user_id, count(*) FILTER (WHERE events > 0) AS active_days, sum(events) AS event_count,
+           sum(product_views) AS product_views, max(activity_date) AS last_active_date
+    FROM core.user_activity GROUP BY user_id
+)
+SELECT u.user_id, u.signup_at, p.first_txn_at, p.last_txn_at,
+       coalesce(p.txn_count, 0) AS txn_count,
+       greatest(coalesce(p.purchase_days, 0) - 1, 0) AS frequency,
+       (w.as_of - p.last_txn_date) AS recency_days,
+       (w.as_of - CAST(u.signup_at AS DATE)) AS tenure_days,
+       (w.as_of - p.first_txn_date) AS first_txn_age_days,
+       (p.last_txn_date - pp.previous_txn_date) AS gap_before_last_txn_days,
+       CASE WHEN p.txn_count > 0 THEN round(CAST(p.total_amount AS DOUBLE) / p.txn_count, 2) END AS monetary_avg,
+       coalesce(p.total_amount, 0)::DECIMAL(18, 2) AS total_amount,
+       coalesce(p.total_revenue, 0)::DECIMAL(18, 2) AS total_revenue,
+       coalesce(p.credit_txn_count, 0) AS credit_txn_count,
+       coalesce(p.wealth_txn_count, 0) AS wealth_txn_count,
+       coalesce(p.payment_txn_count, 0) AS payment_txn_count,
+       coalesce(p.credit_amount, 0)::DOUBLE AS credit_amount,
+       coalesce(p.wealth_amount, 0)::DOUBLE AS wealth_amount,
+       coalesce(p.payment_amount, 0)::DOUBLE AS payment_amount,
+       (coalesce(p.credit_txn_count, 0) > 0) AS holds_credit,
+       (coalesce(p.wealth_txn_count, 0) > 0) AS holds_wealth,
+       (coalesce(p.payment_txn_count, 0) > 0) AS holds_payment,
+       coalesce(a.active_days, 0) AS active_days,
+       coalesce(a.event_count, 0) AS event_count,
+       coalesce(a.product_views, 0) AS product_views,
+       CASE WHEN a.active_days > 0 THEN a.event_count / a.active_days ELSE 0 END AS events_per_active_day,
+       year(w.as_of) - u.birth_year AS age,
+       u.city_tier, u.province, u.gender, u.is_student, u.kyc_status, u.risk_level,
+       coalesce(u.acquisition_channel, '(unknown)') AS acquisition_channel
+FROM users u CROSS JOIN w
+LEFT JOIN purchases p USING (user_id)
+LEFT JOIN previous_purchase pp USING (user_id)
+LEFT JOIN activity a USING (user_id)
+ORDER BY u.user_id
+"""
+
+
+@dg.asset(group_name="marts", kinds={"duckdb", "polars"},
+          deps=["analysis_window", "stg_users", "core_purchases", "core_user_activity"])
+def user_profile(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """One row per user signed up by the as-of date: RFM inputs, tenure, holdings, activity, lifecycle stage (marts.user_profile).
+
+    `frequency` counts repeat purchase days (the lifetime-value papers' convention); `recency_days` and
+    `tenure_days` are measured at the as-of date. Lifecycle rules: `segments/lifecycle.py`.
+    """
+    with warehouse.connection() as conn:
+        profile = read_frame(conn, PROFILE_SQL).with_columns(lifecycle_stage_expr())
+        rows = write_frame(conn, "marts.user_profile", profile)
+    stages = profile.group_by("lifecycle_stage").len().sort("len", descending=True)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": rows,
+            "lifecycle_stages": dg.MetadataValue.json(dict(stages.iter_rows())),
+            "purchasers": int(profile["txn_count"].gt(0).sum()),
+        }
+    )
+
+
+@dg.asset_check(asset=user_profile, blocking=True, description="Money in profiles equals completed purchases to the cent, and user_id is unique.")
+def profile_money_reconciles(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.connection() as conn:
+        profile_total, purchases_total, duplicates = conn.sql(
+            "SELECT (SELECT sum(total_amount) FROM marts.user_profile), "
+            "(SELECT sum(p.amount) FROM core.purchases p JOIN marts.user_profile u USING (user_id)), "
+            "(SELECT count(*) - count(DISTINCT user_id) FROM marts.user_profile)"
+        ).fetchone()
+        orphans = conn.sql(
+            "SELECT count(*) FROM core.purchases p ANTI JOIN marts.user_profile u USING (user_id)"
+        ).fetchone()[0]
+    passed = (profile_total or 0) == (purchases_total or 0) and duplicates == 0 and orphans == 0
+    return dg.AssetCheckResult(
+        passed=passed,
+        metadata={
+            "profile_total": str(profile_total),
+            "purchases_total": str(purchases_total),
+            "duplicate_user_ids": duplicates,
+            "purchases_without_profile": orphans,
+        },
+    )
+
+
+profile_assets = [user_profile]
+profile_checks = [profile_money_reconciles]

@@ -1,0 +1,36 @@
+"""Reporting: the dashboards, written as self-contained HTML pages that work offline."""
+
+import dagster as dg
+import polars as pl
+
+from assets.resources import AnalysisResource, ReportsResource, WarehouseResource
+from dashboards import DashboardSettings, write_dashboards
+from warehouse import read_frame
+
+DASHBOARD_MARTS = ("kpi_daily", "cohort_retention", "channel_roi", "user_clv", "user_profile", "persona")
+
+
+@dg.asset(group_name="reporting", kinds={"plotly", "html"},
+          deps=[*DASHBOARD_MARTS, "clv_model", "user_segment", "campaign_dry_runs"])
+def dashboards(context: dg.AssetExecutionContext, analysis: AnalysisResource, reports: ReportsResource,
+               warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """One HTML file per dashboard page plus index.html, in the reports folder (no table)."""
+    with warehouse.connection() as conn:
+        as_of, currency, basis = conn.sql("SELECT as_of, currency, as_of_basis FROM core.analysis_window").fetchone()
+        # Pages compute in floating point; the warehouse keeps exact decimals.
+        marts = {
+            name: read_frame(conn, f"SELECT * FROM marts.{name}").with_columns(pl.col(pl.Decimal).cast(pl.Float64))
+            for name in DASHBOARD_MARTS
+        }
+    settings = DashboardSettings(language=analysis.language, min_group_size=analysis.min_group_size, currency=currency)
+    paths = write_dashboards(reports.folder, marts, settings,
+                             run_info={"as_of": f"{as_of} ({basis})", "run_id": context.run_id})
+    index = paths[0].resolve()
+    context.log.info(f"dashboards written: {index}")
+    return dg.MaterializeResult(metadata={
+        "index": dg.MetadataValue.path(str(index)),
+        "pages": dg.MetadataValue.json([p.name for p in paths]),
+    })
+
+
+reporting_assets = [dashboards]

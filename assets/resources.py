@@ -1,0 +1,57 @@
+"""Resource types the assets need; `pipelines/` builds them from settings."""
+
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import dagster as dg
+import duckdb
+
+from warehouse import connect
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file. One writer at a time: runs use the in-process executor."""
+
+    path: str
+    timezone: str = "Asia/Shanghai"
+
+    @contextmanager
+    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        conn = connect(self.path, self.timezone)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+class LandingResource(dg.ConfigurableResource):
+    """The landing folder holding one entry per source (see the input contract)."""
+
+    path: str
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.path)
+
+
+class AnalysisResource(dg.ConfigurableResource):
+    """Knobs of one analysis run."""
+
+    as_of: str | None = None  # ISO date; default: the latest timestamp in the data
+    clv_horizon_days: int = 365
+    attribution_lookback_days: int = 30
+    min_group_size: int = 10
+    language: str = "en"
+    campaigns_dir: str | None = None  # default: the example campaigns shipped with the package
+
+
+class ReportsResource(dg.ConfigurableResource):
+    """Where dashboards are written."""
+
+    path: str
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.path)

@@ -1,0 +1,40 @@
+"""The composition root: every asset, check, job, schedule and sensor, in data-flow order."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.campaign_dry_runs import campaign_assets
+from assets.channel_roi import channel_assets
+from assets.core import core_assets
+from assets.ingest import raw_assets, staged_assets
+from assets.kpis import kpi_assets, kpi_checks
+from assets.lifetime_value import value_assets
+from assets.profiles import profile_assets, profile_checks
+from assets.quality_checks import staged_checks
+from assets.reporting import reporting_assets
+from assets.segmentation import segmentation_assets
+from pipelines.jobs import analytics_job, daily_analytics_schedule, landing_files_sensor
+from pipelines.progress import step_progress_logger
+from pipelines.resources import build_resources
+from pipelines.settings import Settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[
+            *raw_assets, *staged_assets, *core_assets, *profile_assets, *segmentation_assets,
+            *value_assets, *kpi_assets, *channel_assets, *campaign_assets, *reporting_assets,
+        ],
+        asset_checks=[*staged_checks, *profile_checks, *kpi_checks],
+        jobs=[analytics_job],
+        loggers={"progress": step_progress_logger},
+        schedules=[daily_analytics_schedule],
+        sensors=[landing_files_sensor],
+        resources=build_resources(settings),
+        # DuckDB allows one writer per file: every step of a run shares this process.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions(Settings.from_env())

@@ -1,0 +1,63 @@
+"""A Dagster logger for the command line: one line per finished step, warnings and failures."""
+
+import logging
+import sys
+import time
+
+import dagster as dg
+
+_STARTS: dict[str, float] = {}
+
+
+class _StepProgressHandler(logging.Handler):
+    def __init__(self, stream) -> None:
+        super().__init__(logging.INFO)
+        self.stream = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", None) or {}
+        event = meta.get("dagster_event")
+        step = meta.get("step_key") or ""
+        if event is None:
+            if record.levelno >= logging.WARNING:
+                self._write(f"  ! {step}: {meta.get('orig_message', record.getMessage())}")
+            return
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            _STARTS[step] = time.perf_counter()
+        elif kind == "STEP_SUCCESS":
+            seconds = time.perf_counter() - _STARTS.pop(step, time.perf_counter())
+            self._write(f"  done  {step:<28} {seconds:6.1f}s")
+        elif kind == "STEP_FAILURE":
+            self._write(f"  FAILED {step}: {failure_reason(event)}")
+        elif kind == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                self._write(
+                    f"  CHECK FAILED {evaluation.asset_key.to_user_string()}.{evaluation.check_name}: "
+                    f"{evaluation.description or ''}"
+                )
+
+    def _write(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
+
+def failure_reason(event: dg.DagsterEvent) -> str:
+    """The readable reason of a step failure: a Failure's description, else the innermost error."""
+    data = event.step_failure_data
+    if data.user_failure_data and data.user_failure_data.description:
+        return data.user_failure_data.description
+    error = data.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message.strip() if error else "failed"
+
+
+@dg.logger(description="One line per finished step, with warnings and failures (used by the fingrowth CLI).")
+def step_progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
+    logger = logging.getLogger("fingrowth.progress")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    if not logger.handlers:
+        logger.addHandler(_StepProgressHandler(sys.stderr))
+    return logger

@@ -1,0 +1,21 @@
+"""Build the resources of a run from its settings."""
+
+from __future__ import annotations
+
+from assets.resources import AnalysisResource, LandingResource, ReportsResource, WarehouseResource
+from pipelines.settings import Settings
+
+
+def build_resources(settings: Settings) -> dict[str, object]:
+    return {
+        "warehouse": WarehouseResource(path=str(settings.warehouse), timezone=settings.timezone),
+        "landing": LandingResource(path=str(settings.landing)),
+        "reports": ReportsResource(path=str(settings.dashboards_dir)),
+        "analysis": AnalysisResource(
+            as_of=settings.as_of.isoformat() if settings.as_of else None,
+            clv_horizon_days=settings.clv_horizon_days,
+            min_group_size=settings.min_group_size,
+            language=settings.language,
+            campaigns_dir=str(settings.campaigns_dir) if settings.campaigns_dir else None,
+        ),
+    }

@@ -1,0 +1,196 @@
+"""Great Expectations suites generated from the input contract, validated over every row.
+
+GX's SQL data source over duckdb-engine returns no rows, so tables are streamed out of DuckDB as Arrow
+batches and each batch is validated as a pandas DataFrame. Row-level expectations run per batch;
+table-level ones (uniqueness, row count, references) run once over the key columns of all rows, so a
+duplicate split across two batches is still caught.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import duckdb
+import pyarrow as pa
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+import great_expectations as gx  # noqa: E402
+import great_expectations.expectations as gxe  # noqa: E402
+from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+
+from ingest.contracts import CONTRACTS_BY_NAME, SourceContract  # noqa: E402
+
+BATCH_ROWS = 500_000
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class SuitePlan:
+    """The expectations for one staged table, split by how they must be evaluated."""
+
+    table: str
+    row_expectations: list = field(default_factory=list)
+    table_expectations: list = field(default_factory=list)
+    table_columns: tuple[str, ...] = ()
+
+
+@dataclass
+class ValidationOutcome:
+    table: str
+    success: bool = True
+    rows_checked: int = 0
+    batches: int = 0
+    expectations: int = 0
+    failures: list[dict] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if self.success:
+            return f"{self.table}: {self.expectations} expectations passed on {self.rows_checked} rows"
+        failed = "; ".join(f"{f['expectation']}({f.get('column') or ''}): {f['detail']}" for f in self.failures[:5])
+        return f"{self.table}: {len(self.failures)} expectation(s) failed: {failed}"
+
+
+def plan_suite(contract: SourceContract, reference_values: dict[str, list[str]] | None = None,
+               min_rows: int = 0) -> SuitePlan:
+    """Expectations for `staged.<contract.name>` from its contract.
+
+    Args:
+        contract: the source contract.
+        reference_values: for each referencing column, the allowed key values of its target table.
+        min_rows: the least number of rows the table must have (volume).
+    """
+    row: list = []
+    table: list = []
+    staged_columns = [c for c in contract.columns if not c.contact]
+    for column in staged_columns:
+        row.append(gxe.ExpectColumnToExist(column=column.name))
+        if column.required:
+            row.append(gxe.ExpectColumnValuesToNotBeNull(column=column.name))
+        if column.allowed:
+            row.append(gxe.ExpectColumnValuesToBeInSet(column=column.name, value_set=list(column.allowed)))
+        if column.min_value is not None or column.max_value is not None:
+            row.append(gxe.ExpectColumnValuesToBeBetween(
+                column=column.name, min_value=column.min_value, max_value=column.max_value))
+    table_columns = list(contract.key)
+    if len(contract.key) == 1:
+        table.append(gxe.ExpectColumnValuesToBeUnique(column=contract.key[0]))
+    else:
+        table.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=list(contract.key)))
+    for ref in contract.references:
+        values = (reference_values or {}).get(ref.column)
+        if values is None:
+            continue
+        table_columns.append(ref.column)
+        table.append(gxe.ExpectColumnValuesToBeInSet(column=ref.column, value_set=values))
+    table.append(gxe.ExpectTableRowCountToBeBetween(min_value=min_rows))
+    return SuitePlan(contract.name, row, table, tuple(dict.fromkeys(table_columns)))
+
+
+def validate_staged_table(conn: duckdb.DuckDBPyConnection, source: str, min_rows: int = 0,
+                          batch_rows: int = BATCH_ROWS) -> ValidationOutcome:
+    """Validate `staged.<source>` against its contract's suite, over every row, in batches."""
+    contract = CONTRACTS_BY_NAME[source]
+    references = {}
+    for ref in contract.references:
+        if _table_exists(conn, "staged", ref.target_source) and _row_count(conn, f"staged.{ref.target_source}") > 0:
+            references[ref.column] = [
+                r[0] for r in conn.sql(f'SELECT DISTINCT "{ref.target_column}" FROM staged.{ref.target_source}').fetchall()
+            ]
+    plan = plan_suite(contract, references, min_rows)
+    outcome = ValidationOutcome(source, expectations=len(plan.row_expectations) + len(plan.table_expectations))
+    batch_definition = _batch_definition(source)
+
+    row_suite = gx.ExpectationSuite(name=f"staged_{source}_rows", expectations=plan.row_expectations)
+    for frame in _batches(conn, _numeric_select(conn, source), batch_rows):
+        outcome.rows_checked += len(frame)
+        outcome.batches += 1
+        _collect(outcome, batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(row_suite))
+    if outcome.batches == 0:
+        empty = conn.sql(f"{_numeric_select(conn, source)} LIMIT 0").fetch_arrow_table().to_pandas()
+        _collect(outcome, batch_definition.get_batch(batch_parameters={"dataframe": empty}).validate(row_suite))
+
+    columns = ", ".join(f'"{c}"' for c in plan.table_columns)
+    table_frame = conn.sql(f"SELECT {columns} FROM staged.{source}").fetch_arrow_table().to_pandas()
+    table_suite = gx.ExpectationSuite(name=f"staged_{source}_table", expectations=plan.table_expectations)
+    _collect(outcome, batch_definition.get_batch(batch_parameters={"dataframe": table_frame}).validate(table_suite))
+    return outcome
+
+
+def _batch_definition(source: str):
+    context = _context()
+    name = f"staged_{source}"
+    try:
+        return context.data_sources.get("frames").get_asset(name).get_batch_definition("all_rows")
+    except (KeyError, LookupError, ValueError):
+        pass
+    try:
+        data_source = context.data_sources.get("frames")
+    except (KeyError, LookupError, ValueError):
+        data_source = context.data_sources.add_pandas("frames")
+    return data_source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("all_rows")
+
+
+_CONTEXT = None
+
+
+def _context():
+    # One ephemeral context per process: creating it costs more than validating a table.
+    global _CONTEXT
+    if _CONTEXT is None:
+        _CONTEXT = gx.get_context(mode="ephemeral")
+        # GX draws a progress bar per validation; in pipeline logs that is noise.
+        _CONTEXT.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return _CONTEXT
+
+
+def _batches(conn: duckdb.DuckDBPyConnection, sql: str, batch_rows: int) -> Iterator:
+    reader: pa.RecordBatchReader = conn.execute(sql).fetch_record_batch(batch_rows)
+    for batch in reader:
+        if batch.num_rows:
+            yield batch.to_pandas()
+
+
+def _numeric_select(conn: duckdb.DuckDBPyConnection, source: str) -> str:
+    """Decimals become doubles so GX compares them as numbers."""
+    described = conn.sql(f"DESCRIBE staged.{source}").fetchall()
+    parts = [
+        f'CAST("{name}" AS DOUBLE) AS "{name}"' if dtype.startswith("DECIMAL") else f'"{name}"'
+        for name, dtype, *_ in described
+    ]
+    return f"SELECT {', '.join(parts)} FROM staged.{source}"
+
+
+def _collect(outcome: ValidationOutcome, result) -> None:
+    for item in result.results:
+        if item.success:
+            continue
+        outcome.success = False
+        config = item.expectation_config
+        detail = item.result or {}
+        outcome.failures.append({
+            "expectation": config.type,
+            "column": config.kwargs.get("column") or ",".join(config.kwargs.get("column_list") or []),
+            "detail": _describe(detail),
+        })
+
+
+def _describe(result: dict) -> str:
+    if "unexpected_count" in result:
+        sample = result.get("partial_unexpected_list") or []
+        return f"{result['unexpected_count']} unexpected value(s), e.g. {sample[:3]}"
+    if "observed_value" in result:
+        return f"observed {result['observed_value']}"
+    return "failed"
+
+
+def _table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
+    ).fetchone()[0] > 0
+
+
+def _row_count(conn: duckdb.DuckDBPyConnection, table: str) -> int:
+    return conn.sql(f"SELECT count(*) FROM {table}").fetchone()[0]

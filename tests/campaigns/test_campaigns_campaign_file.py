@@ -1,0 +1,75 @@
+"""Campaign files: the shipped example loads; every validation error names the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+import yaml
+
+from campaigns import CampaignFileError, campaign_paths, load_campaign, select_audience
+
+EXAMPLE = campaign_paths()[0]
+
+
+def test_shipped_example_campaign_loads() -> None:
+    campaign = load_campaign(EXAMPLE)
+    assert (campaign.template_id, campaign.template_version) == ("wealth_welcome", 1)
+    assert campaign.channel == "email" and campaign.purpose == "marketing" and campaign.holdout_pct == 10
+    assert dict(campaign.segment)["rfm_segment"]
+
+
+def _write(tmp_path: Path, **changes: object) -> Path:
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key)
+        else:
+            data[key] = value
+    path = tmp_path / "my_campaign.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"holdout_pct": None}, "holdout_pct"),
+        ({"holdout_pct": 150}, "holdout_pct"),
+        ({"holdout_pct": "ten"}, "holdout_pct"),
+        ({"channel": "pigeon"}, "channel"),
+        ({"purpose": "fun"}, "purpose"),
+        ({"campaign_id": "Has Spaces"}, "campaign_id"),
+        ({"holdout": 10}, "holdout"),
+        ({"template": {"id": "wealth_welcome", "version": "v1"}}, "template.version"),
+        ({"template": {"id": "wealth_welcome"}}, "template.version"),
+        ({"segment": {"city": ["上海"]}}, "segment.city"),
+        ({"segment": {}}, "segment"),
+        ({"segment": {"rfm_segment": []}}, "segment.rfm_segment"),
+    ],
+)
+def test_validation_errors_name_file_and_key(tmp_path: Path, changes: dict, key: str) -> None:
+    path = _write(tmp_path, **changes)
+    with pytest.raises(CampaignFileError, match=f"my_campaign.yaml: key '{key}'") as error:
+        load_campaign(path)
+    assert error.value.key == key and error.value.path == str(path)
+
+
+def test_unreadable_and_non_mapping_files(tmp_path: Path) -> None:
+    with pytest.raises(CampaignFileError, match="missing.yaml"):
+        load_campaign(tmp_path / "missing.yaml")
+    listed = tmp_path / "list.yaml"
+    listed.write_text("- a\n- b\n", encoding="utf-8")
+    with pytest.raises(CampaignFileError, match="mapping"):
+        load_campaign(listed)
+
+
+def test_select_audience_filters_segment_columns(tmp_path: Path) -> None:
+    campaign = load_campaign(_write(tmp_path, segment={"rfm_segment": ["Champions"], "persona_id": [2]}))
+    segments = pl.DataFrame({
+        "user_id": ["a", "b", "c", "a"],
+        "persona_id": [2, 2, 3, 2],
+        "rfm_segment": ["Champions", "At Risk", "Champions", "Champions"],
+    })
+    assert select_audience(segments, campaign).get_column("user_id").to_list() == ["a"]

@@ -1,0 +1,139 @@
+"""Each recipient rule on hand-made people."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import polars as pl
+
+from campaigns import decide_recipients, shipped_rule_pack
+from tests.campaigns.conftest import (
+    AS_OF, campaign_for, consents_frame, granted, make_template, people_frame, ts,
+)
+
+ADULT = date(1990, 5, 1)
+
+
+def decide(people: pl.DataFrame, consents: pl.DataFrame, template, as_of: datetime = AS_OF) -> dict[str, list[str]]:
+    audience = people.select("user_id")
+    out = decide_recipients(audience, consents, people, campaign_for(template), template, as_of)
+    assert out.height == audience.height
+    return dict(zip(out.get_column("user_id").to_list(), out.get_column("reason_codes").to_list(), strict=True))
+
+
+def test_consent_rules(wealth_template) -> None:
+    people = people_frame([(u, ADULT, False, "C3") for u in "abcdefgh"])
+    consents = consents_frame([
+        granted("a"),
+        ("b", "email", "marketing", "withdrawn", ts("2025-06-01T00:00:00"), "ev"),
+        granted("c", "2025-01-01T00:00:00"),
+        ("c", "email", "marketing", "withdrawn", ts("2025-02-01T00:00:00"), "ev"),
+        granted("c", "2025-03-01T00:00:00"),  # re-granted after withdrawing
+        granted("d", "2025-01-01T00:00:00"),
+        ("d", "email", "marketing", "withdrawn", ts("2025-02-01T00:00:00"), "ev"),
+        granted("e", "2026-03-02T00:00:00"),  # recorded after as_of: not yet valid
+        ("f", "sms", "marketing", "granted", ts("2025-01-01T00:00:00"), "ev"),  # wrong channel
+        ("g", "email", "marketing", "granted", ts("2025-01-01T00:00:00"), None),  # no evidence
+        granted("h", "2025-01-01T00:00:00"),
+        ("h", "email", "marketing", "withdrawn", ts("2025-01-01T00:00:00"), "ev"),  # same instant: withdrawal wins
+    ])
+    reasons = decide(people, consents, wealth_template)
+    assert reasons["a"] == []
+    assert reasons["b"] == ["CN-EM-01:consent_withdrawn"]
+    assert reasons["c"] == []
+    assert reasons["d"] == ["CN-EM-01:consent_withdrawn"]
+    assert reasons["e"] == ["CN-EM-01:consent_missing"]
+    assert reasons["f"] == ["CN-EM-01:consent_missing"]
+    assert reasons["g"] == ["CN-EM-01:consent_without_evidence"]
+    assert reasons["h"] == ["CN-EM-01:consent_withdrawn"]
+
+
+def test_consent_withdrawn_after_as_of_still_counts_as_granted(wealth_template) -> None:
+    people = people_frame([("a", ADULT, False, "C3")])
+    consents = consents_frame([granted("a"), ("a", "email", "marketing", "withdrawn", ts("2026-04-01T00:00:00"), "x")])
+    assert decide(people, consents, wealth_template)["a"] == []
+    assert decide(people, consents, wealth_template, as_of=ts("2026-05-01T00:00:00"))["a"] == [
+        "CN-EM-01:consent_withdrawn"
+    ]
+
+
+def test_age_rule_uses_local_date_and_fails_closed(wealth_template) -> None:
+    # 2026-02-28T20:00Z is already 1 March in Shanghai.
+    as_of = datetime(2026, 2, 28, 20, 0, tzinfo=timezone.utc)
+    people = people_frame([
+        ("adult", ADULT, False, "C3"),
+        ("minor", date(2010, 1, 1), False, "C3"),
+        ("birthday_today", date(2008, 3, 1), False, "C3"),
+        ("birthday_tomorrow", date(2008, 3, 2), False, "C3"),
+        ("leap_day", date(2008, 2, 29), False, "C3"),
+        ("unknown", None, False, "C3"),
+    ])
+    consents = consents_frame([granted(u) for u in people.get_column("user_id")])
+    reasons = decide(people, consents, wealth_template, as_of=as_of)
+    assert reasons["adult"] == []
+    assert reasons["minor"] == ["CN-LOAN-05:under_min_age"]
+    assert reasons["birthday_today"] == []
+    assert reasons["birthday_tomorrow"] == ["CN-LOAN-05:under_min_age"]
+    assert reasons["leap_day"] == []
+    assert reasons["unknown"] == ["CN-LOAN-05:birth_date_unknown"]
+    # One UTC hour earlier it is still 28 February in Shanghai and the leap-day person is 17.
+    earlier = decide(people, consents, wealth_template, as_of=as_of - timedelta(hours=5))
+    assert earlier["birthday_today"] == ["CN-LOAN-05:under_min_age"]
+    assert earlier["leap_day"] == ["CN-LOAN-05:under_min_age"]
+
+
+def test_students_excluded_only_for_credit(credit_template, wealth_template) -> None:
+    people = people_frame([("student", ADULT, True, "C5"), ("worker", ADULT, False, "C5"), ("unknown", ADULT, None, "C5")])
+    consents = consents_frame([granted(u) for u in ("student", "worker", "unknown")])
+    credit = decide(people, consents, credit_template)
+    assert credit == {
+        "student": ["CN-LOAN-04:student"], "worker": [], "unknown": ["CN-LOAN-04:student_status_unknown"]
+    }
+    assert all(codes == [] for codes in decide(people, consents, wealth_template).values())
+
+
+def test_suitability_r_within_c() -> None:
+    r4 = make_template(template_id="equity_fund", product_type="public_fund", risk_grade="R4")
+    people = people_frame([
+        ("c2", ADULT, False, "C2"), ("c4", ADULT, False, "C4"), ("c5", ADULT, False, "C5"),
+        ("missing", ADULT, False, None), ("garbage", ADULT, False, "high"),
+    ])
+    consents = consents_frame([granted(u) for u in people.get_column("user_id")])
+    reasons = decide(people, consents, r4)
+    assert reasons["c2"] == ["CN-SUIT-01:risk_above_tolerance"]
+    assert reasons["c4"] == [] and reasons["c5"] == []
+    assert reasons["missing"] == ["CN-SUIT-01:risk_level_missing"]
+    assert reasons["garbage"] == ["CN-SUIT-01:risk_level_missing"]
+
+
+def test_suitability_is_not_applied_to_credit(credit_template) -> None:
+    people = people_frame([("c1", ADULT, False, None)])
+    assert decide(people, consents_frame([granted("c1")]), credit_template)["c1"] == []
+
+
+def test_expired_risk_assessment_when_column_given(wealth_template) -> None:
+    people = people_frame([("fresh", ADULT, False, "C3"), ("stale", ADULT, False, "C3"), ("none", ADULT, False, "C3")])
+    people = people.with_columns(
+        pl.Series("risk_assessed_at", [ts("2025-12-01T00:00:00"), ts("2024-12-01T00:00:00"), None],
+                  pl.Datetime("us", "UTC"))
+    )
+    reasons = decide(people, consents_frame([granted(u) for u in ("fresh", "stale", "none")]), wealth_template)
+    assert reasons == {
+        "fresh": [], "stale": ["CN-SUIT-01:risk_assessment_expired"], "none": ["CN-SUIT-01:risk_assessment_missing"]
+    }
+
+
+def test_all_failures_listed_in_rule_order_and_unknown_person_fails_closed(credit_template) -> None:
+    people = people_frame([("kid", date(2012, 1, 1), True, "C1")])
+    audience = pl.DataFrame({"user_id": ["kid", "ghost", "kid"]})
+    out = decide_recipients(
+        audience, consents_frame([]), people, campaign_for(credit_template), credit_template, AS_OF
+    )
+    assert out.get_column("user_id").to_list() == ["kid", "ghost"]
+    assert out.get_column("reason_codes").to_list() == [
+        ["CN-EM-01:consent_missing", "CN-LOAN-05:under_min_age", "CN-LOAN-04:student"],
+        ["CN-EM-01:consent_missing", "CN-LOAN-05:birth_date_unknown", "CN-LOAN-04:student_status_unknown"],
+    ]
+    assert out.get_column("decision").to_list() == ["excluded", "excluded"]
+    assert out.get_column("rule_version").unique().to_list() == [shipped_rule_pack("CN").rule_version]
+    assert out.schema["reason_codes"] == pl.List(pl.String)

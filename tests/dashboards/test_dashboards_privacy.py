@@ -1,0 +1,92 @@
+"""Minimum group size: small cohorts, channels, stages and personas never reach a page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from dashboards import DashboardSettings, write_dashboards
+from dashboards.pages import executive
+from dashboards.privacy import suppress_small_groups
+from tests.dashboards import synthetic
+
+
+def test_suppress_small_groups_uses_largest_size_per_group_and_counts_hidden_groups():
+    frame = pl.DataFrame(
+        {"group": ["a", "a", "b", "b", "c", None], "size": [12, 3, 9, 9, None, 50]},
+        schema_overrides={"size": pl.Int64},
+    )
+
+    shown = suppress_small_groups(frame, ["group"], "size", 10)
+
+    assert shown.kept["group"].to_list() == ["a", "a", None]
+    assert shown.hidden_groups == 2  # b (9) and c (unknown size)
+
+
+def _figure_sections(marts, settings):
+    return {section.heading: section for section in executive.build_sections(marts, settings)}
+
+
+def test_small_groups_are_absent_from_every_chart(marts):
+    settings = DashboardSettings(min_group_size=10)
+    sections = executive.build_sections(marts, settings)
+    shown_values = {
+        str(value)
+        for section in sections
+        if section.figure is not None
+        for trace in section.figure.data
+        for axis in ("x", "y")
+        for value in (getattr(trace, axis) if getattr(trace, axis) is not None else [])
+    }
+
+    assert not any(synthetic.SMALL_COHORT in value for value in shown_values)
+    assert synthetic.SMALL_CHANNEL not in shown_values
+    assert synthetic.SMALL_PERSONA not in shown_values
+    assert "Reactivated" not in shown_values
+    notes = [note for section in sections for note in section.notes]
+    assert "1 cohort(s) smaller than 10 people hidden." in notes
+    assert "1 channel(s) with fewer than 10 conversions hidden." in notes
+    assert "1 persona(s) with fewer than 10 people hidden." in notes
+    assert "1 lifecycle stage(s) with fewer than 10 people hidden." in notes
+
+
+def test_lower_minimum_shows_the_same_groups(marts):
+    sections = executive.build_sections(marts, DashboardSettings(min_group_size=1))
+    labels = {
+        str(value)
+        for section in sections
+        if section.figure is not None
+        for trace in section.figure.data
+        for value in (trace.y if trace.y is not None else [])
+    }
+
+    assert synthetic.SMALL_PERSONA in labels
+    assert any(synthetic.SMALL_COHORT in value for value in labels)
+    assert all(not section.notes for section in sections)
+
+
+def test_written_page_never_names_a_hidden_group(marts, tmp_path: Path):
+    paths = write_dashboards(tmp_path, marts, DashboardSettings(min_group_size=10))
+    html = next(path for path in paths if path.name == "executive.html").read_text(encoding="utf-8")
+
+    assert synthetic.SMALL_CHANNEL not in html
+    assert synthetic.SMALL_PERSONA not in html
+    assert f"{synthetic.SMALL_COHORT} (n=" not in html
+
+
+def test_when_every_group_is_small_the_section_says_so(marts):
+    settings = DashboardSettings(min_group_size=10_000)
+    sections = executive.build_sections(marts, settings)
+    charts_needing_groups = [s for s in sections if s.unavailable]
+
+    assert len(charts_needing_groups) == 4  # cohorts, channels, lifecycle, personas
+    assert all("minimum group size (10000)" in s.unavailable[0] for s in charts_needing_groups)
+    assert all(s.figure is None for s in charts_needing_groups)
+
+
+def test_average_ltv_needs_enough_users(marts):
+    few = {**marts, "user_clv": marts["user_clv"].head(5)}
+    tiles = next(s for s in executive.build_sections(few, DashboardSettings()) if s.body_html)
+
+    assert 'data-kpi="avg_ltv"><div class="name">Average LTV</div><div class="value">—' in tiles.body_html

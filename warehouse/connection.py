@@ -1,0 +1,60 @@
+"""Open the DuckDB warehouse and move Polars frames in and out of it through Arrow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+
+def connect(path: str | Path, timezone: str = "Asia/Shanghai", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection whose session time zone is the business time zone.
+
+    Naive timestamps in the landing data are read in that zone, and local dates are taken in it.
+    """
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = duckdb.connect(str(path), read_only=read_only)
+    # TimeZone cannot be passed to connect(): the ICU extension is only loaded after connecting.
+    conn.execute(f"SET TimeZone = '{_validated_zone(conn, timezone)}'")
+    return conn
+
+
+def write_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
+    """Replace `schema.table` with the frame's rows; returns the row count."""
+    schema = table.split(".")[0] if "." in table else "main"
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    conn.register("_frame_to_write", frame.to_arrow())
+    try:
+        conn.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _frame_to_write")
+    finally:
+        conn.unregister("_frame_to_write")
+    return frame.height
+
+
+def read_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
+    """Run a query and return its result as a Polars frame, every instant in UTC.
+
+    DuckDB hands out TIMESTAMPTZ in the session zone; libraries get one zone so comparisons never mix.
+    """
+    frame = pl.from_arrow(conn.execute(sql, params or []).fetch_arrow_table())
+    return frame.with_columns(pl.col(pl.Datetime(time_zone="*")).dt.convert_time_zone("UTC"))
+
+
+def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".") if "." in table else ("main", table)
+    return conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
+    ).fetchone()[0] > 0
+
+
+def row_count(conn: duckdb.DuckDBPyConnection, table: str) -> int:
+    return conn.sql(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def _validated_zone(conn: duckdb.DuckDBPyConnection, timezone: str) -> str:
+    known = conn.execute("SELECT count(*) FROM pg_timezone_names() WHERE name = ?", [timezone]).fetchone()[0]
+    if not known:
+        raise ValueError(f"unknown time zone {timezone!r}: use an IANA name such as 'Asia/Shanghai'")
+    return timezone
