@@ -48,7 +48,7 @@ def segmentation(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         if features.height >= MIN_USERS_TO_CLUSTER:
             clusterer = PersonaClusterer().fit(features, PERSONA_FEATURES)
             labels = clusterer.labels_
-            personas = describe_personas(features, labels, PERSONA_FEATURES)
+            personas = describe_personas(features, labels, PERSONA_FEATURES, scaler=clusterer.scaler_)
             evidence = clusterer.evidence_
         else:
             notes.append(f"personas not computed: {features.height} users, fewer than {MIN_USERS_TO_CLUSTER}")

@@ -11,7 +11,7 @@ _STARTS: dict[str, float] = {}
 
 class _StepProgressHandler(logging.Handler):
     def __init__(self, stream) -> None:
-        super().__init__(logging.INFO)
+        super().__init__(logging.DEBUG)
         self.stream = stream
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -27,7 +27,7 @@ class _StepProgressHandler(logging.Handler):
             _STARTS[step] = time.perf_counter()
         elif kind == "STEP_SUCCESS":
             seconds = time.perf_counter() - _STARTS.pop(step, time.perf_counter())
-            self._write(f"  done  {step:<28} {seconds:6.1f}s")
+            self._write(f"  done  {step:<48} {seconds:6.1f}s")
         elif kind == "STEP_FAILURE":
             self._write(f"  FAILED {step}: {failure_reason(event)}")
         elif kind == "ASSET_CHECK_EVALUATION":
@@ -56,7 +56,7 @@ def failure_reason(event: dg.DagsterEvent) -> str:
 @dg.logger(description="One line per finished step, with warnings and failures (used by the fingrowth CLI).")
 def step_progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     logger = logging.getLogger("fingrowth.progress")
-    logger.setLevel(logging.INFO)
+    logger.setLevel(logging.DEBUG)
     logger.propagate = False
     if not logger.handlers:
         logger.addHandler(_StepProgressHandler(sys.stderr))

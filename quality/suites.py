@@ -109,11 +109,11 @@ def validate_staged_table(conn: duckdb.DuckDBPyConnection, source: str, min_rows
         outcome.batches += 1
         _collect(outcome, batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(row_suite))
     if outcome.batches == 0:
-        empty = conn.sql(f"{_numeric_select(conn, source)} LIMIT 0").fetch_arrow_table().to_pandas()
+        empty = conn.sql(f"{_numeric_select(conn, source)} LIMIT 0").to_arrow_table().to_pandas()
         _collect(outcome, batch_definition.get_batch(batch_parameters={"dataframe": empty}).validate(row_suite))
 
     columns = ", ".join(f'"{c}"' for c in plan.table_columns)
-    table_frame = conn.sql(f"SELECT {columns} FROM staged.{source}").fetch_arrow_table().to_pandas()
+    table_frame = conn.sql(f"SELECT {columns} FROM staged.{source}").to_arrow_table().to_pandas()
     table_suite = gx.ExpectationSuite(name=f"staged_{source}_table", expectations=plan.table_expectations)
     _collect(outcome, batch_definition.get_batch(batch_parameters={"dataframe": table_frame}).validate(table_suite))
     return outcome

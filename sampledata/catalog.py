@@ -42,11 +42,11 @@ INCOME_P = np.array(
     ]
 )
 # Transactions per active day (before per-user gamma noise) and product-line mix.
-TXN_RATE = np.array([0.16, 0.07, 0.22, 0.0, 0.25])
+TXN_RATE = np.array([0.14, 0.05, 0.15, 0.0, 0.2])
 DORMANT_TXN_PROBABILITY = 0.06
 LINE_MIX = np.array(
     [
-        [0.75, 0.00, 0.25, 0.00],
+        [0.60, 0.00, 0.40, 0.00],
         [0.00, 0.65, 0.00, 0.35],
         [0.00, 0.00, 1.00, 0.00],
         [0.00, 0.00, 1.00, 0.00],
@@ -65,7 +65,7 @@ AMOUNT_MEDIAN = np.array(
 )
 AMOUNT_SIGMA = np.array([0.55, 0.75, 0.70, 0.70, 0.55])
 # App sessions per active day and events per session (bulk of the event volume).
-SESSION_RATE = np.array([0.05, 0.04, 0.035, 0.25, 0.06])
+SESSION_RATE = np.array([0.035, 0.03, 0.022, 0.25, 0.045])
 EVENTS_PER_SESSION = np.array([6.0, 4.0, 2.0, 2.0, 4.0])
 # Browsing event mix per type: page_view, product_view, search, share.
 BROWSE_EVENTS = ("page_view", "product_view", "search", "share")

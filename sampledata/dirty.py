@@ -93,7 +93,8 @@ def plans() -> dict[str, list[DirtyKind]]:
         "marketing_spend": [
             DirtyKind("exact_duplicate"),
             DirtyKind("duplicate_key", {"spend": pl.concat_str([pl.lit("1"), pl.col("spend")])}),
-            DirtyKind("malformed_timestamp", {"date": alternating("2026-13-45", "yesterday")}),
+            DirtyKind("malformed_timestamp", {"campaign": fresh("campaign"),
+                                              "date": alternating("2026-13-45", "yesterday")}),
             DirtyKind("bad_money", {"campaign": fresh("campaign"), "spend": BAD_MONEY}),
             DirtyKind("negative_amount", {"campaign": fresh("campaign"), "spend": negative("spend")},
                       pl.col("spend") != "0.00"),

@@ -13,7 +13,9 @@ PURCHASE_EVENT = ("loan_drawn", "fund_purchase", "payment", "purchase")
 SESSION_CHANNEL_P = np.array([0.5, 0.2, 0.3])
 # Share of signed-in events that still carry the device id (lets journeys be stitched).
 DEVICE_ON_SIGNED_IN_EVENT = 0.3
-EVENT_COLUMNS = ("event_id", "occurred_at", "event_name", "user_id", "anonymous_id", "platform", "channel", "properties")
+EVENT_COLUMNS = (
+    "event_id", "occurred_at", "event_name", "user_id", "anonymous_id", "platform", "channel", "properties",
+)
 
 
 def generate_events(
@@ -151,7 +153,8 @@ def _funnel(rng: np.random.Generator, pop: Population, transactions: pl.DataFram
     outcome_t = submit_t[decided] + rng.integers(60, 1800, size=outcome_user.size)
     outcome_name = np.where(pop.kyc[outcome_user] == PASSED, "kyc_passed", "kyc_failed")
     assessed = everyone[pop.risk_idx >= 0]
-    risk_json = pl.Series([f'{{"risk_level": "C{i}"}}' for i in range(1, 6)]).gather(pl.Series(pop.risk_idx[assessed]))
+    risk_levels = pl.Series([f'{{"risk_level": "C{level}"}}' for level in range(1, 6)])
+    risk_json = risk_levels.gather(pl.Series(pop.risk_idx[assessed]))
     credit = (
         transactions.filter((pl.col("_line") == c.CREDIT) & (pl.col("_status") == 0))
         .group_by("_user")

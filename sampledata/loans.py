@@ -16,7 +16,7 @@ MINOR_DELINQUENCY_SHARE = 0.02
 def generate_loan_performance(
     rng: np.random.Generator, pop: Population, transactions: pl.DataFrame, window: Window
 ) -> pl.DataFrame:
-    """One row per loan x month-end up to the window end; `_user` and `_as_of_day` are internal.
+    """One row per loan x month-end up to the window end; `_user` and `_k` (months since drawdown) are internal.
 
     A defaulted borrower's loans still outstanding at default go delinquent together; at 90+ days
     past due the outstanding principal is charged off.
@@ -39,9 +39,8 @@ def generate_loan_performance(
     principal_cents = loans["_amount_cents"].to_numpy()
     outstanding = np.rint(principal_cents[loan] * np.maximum(0.0, 1.0 - k / term[loan])).astype(np.int64)
 
-    default_day = np.where(
-        pop.default_s[user] == np.iinfo(np.int64).max, np.iinfo(np.int64).max, pop.default_s[user] // SECONDS_PER_DAY
-    )[loan]
+    # Borrowers who never default carry a default day far beyond any snapshot.
+    default_day = (pop.default_s[user] // SECONDS_PER_DAY)[loan]
     default_month_k = _month_of(np.minimum(default_day, last_day + 1)) - draw_month[loan]
     # Loans already repaid before the borrower defaulted are not affected.
     hit = (default_day <= as_of) & (default_month_k < term[loan])

@@ -132,9 +132,8 @@ def generate_marketing_spend(
     names, campaign_channel = campaign_table()
     in_window = pop.signup_s >= window.start
     day = (pop.signup_s[in_window] - window.start) // SECONDS_PER_DAY
-    campaign_index = np.searchsorted(np.sort(names), pop.campaign[in_window])
     order = np.argsort(names)
-    campaign_index = order[campaign_index]
+    campaign_index = order[np.searchsorted(names[order], pop.campaign[in_window])]
     conversions = np.zeros((window.days, names.size))
     np.add.at(conversions, (day, campaign_index), 1)
     per_channel = np.bincount(campaign_channel, minlength=len(c.CHANNELS))[campaign_channel]

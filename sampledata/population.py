@@ -17,7 +17,7 @@ from sampledata.formats import (
     padded_id,
 )
 
-PRE_WINDOW_SIGNUP_SHARE = 0.15
+PRE_WINDOW_SIGNUP_SHARE = 0.3
 MINOR_SHARE = 0.01
 UNKNOWN_BIRTH_SHARE = 0.03
 NEVER = np.iinfo(np.int64).max
@@ -83,7 +83,7 @@ def build_population(
     """Draw every user's planted type, acquisition, demographics and activity window."""
     type_idx = rng.choice(len(c.TYPE_NAMES), size=users, p=c.TYPE_SHARE)
     channel_idx = choose_rows(rng, c.CHANNEL_GIVEN_TYPE[type_idx])
-    campaign = _acquisition_campaigns(rng, channel_idx)
+    campaign = random_campaign(rng, channel_idx)
     signup_s = _signup_times(rng, type_idx, window)
     kyc = _kyc_status(rng, type_idx, channel_idx)
     risk_idx, risk_assessed_s = _risk_assessment(rng, type_idx, signup_s, window)
@@ -132,10 +132,6 @@ def random_campaign(rng: np.random.Generator, channel_idx: np.ndarray) -> np.nda
     offsets = np.concatenate([[0], counts.cumsum()[:-1]])
     pick = offsets[channel_idx] + (rng.random(channel_idx.size) * counts[channel_idx]).astype(np.int64)
     return names[pick]
-
-
-def _acquisition_campaigns(rng: np.random.Generator, channel_idx: np.ndarray) -> np.ndarray:
-    return random_campaign(rng, channel_idx)
 
 
 def _signup_times(rng: np.random.Generator, type_idx: np.ndarray, window: Window) -> np.ndarray:
@@ -227,14 +223,14 @@ def _users_frame(
 ) -> pl.DataFrame:
     users = type_idx.size
     age = np.clip(
-        rng.normal(c.AGE_MEAN[type_idx], c.AGE_SD[type_idx]), c.AGE_MIN[type_idx], c.AGE_MAX[type_idx] + 0.99
+        rng.normal(c.AGE_MEAN[type_idx], c.AGE_SD[type_idx]), c.AGE_MIN[type_idx] + 0.05, c.AGE_MAX[type_idx] + 0.95
     )
     minor = rng.random(users) < MINOR_SHARE
     age = np.where(minor, 16.0 + 1.99 * rng.random(users), age)
     end_day = np.datetime64(window.end // SECONDS_PER_DAY - 1, "D")
     birth = end_day - np.rint(age * 365.25).astype("timedelta64[D]")
     unknown_birth = rng.random(users) < UNKNOWN_BIRTH_SHARE
-    student_p = np.select([age < 18, age < 23, age < 26], [0.9, 0.55, 0.2], 0.005)
+    student_p = np.select([age < 18, age < 23, age < 26], [0.9, 0.45, 0.12], 0.004)
     student = rng.random(users) < student_p
     occupation = np.array(c.OCCUPATIONS)[rng.choice(len(c.OCCUPATIONS), size=users, p=c.OCCUPATION_P)]
     occupation = np.where((age >= 60) & (rng.random(users) < 0.6), "retired", occupation)

@@ -29,6 +29,7 @@ def describe_personas(
     name_features: int = 2,
     min_abs_z: float = 0.25,
     top_n: int = 3,
+    scaler: RobustFeatureScaler | None = None,
 ) -> pl.DataFrame:
     """Describe each persona against the whole population.
 
@@ -41,6 +42,8 @@ def describe_personas(
         name_features: features a name starts with (more are added only to make names unique).
         min_abs_z: smallest |z| that counts as distinguishing.
         top_n: features listed in ``description`` and ``top_features``.
+        scaler: an already fitted scaler over ``feature_columns`` (e.g. the clusterer's
+            ``scaler_``), which saves a pass over the data; fitted on ``features`` when None.
 
     Returns:
         One row per persona, by ``persona_id``: ``persona_id`` (Int64), ``persona_name`` (Utf8,
@@ -51,7 +54,10 @@ def describe_personas(
     if len(labels) != features.height:
         raise ValueError(f"labels has {len(labels)} rows but features has {features.height}")
     phrases = FEATURE_PHRASES if feature_phrases is None else feature_phrases
-    scaler = RobustFeatureScaler().fit(features, feature_columns)
+    if scaler is None:
+        scaler = RobustFeatureScaler().fit(features, feature_columns)
+    elif list(scaler.columns_) != list(feature_columns):
+        raise ValueError("the scaler was fitted on other columns than feature_columns")
     frame = features.select(feature_columns).with_columns(
         labels.cast(pl.Int64).alias(_LABEL)
     ).filter(pl.col(_LABEL).is_not_null())

@@ -77,9 +77,11 @@ def quintile_score_expr(value: pl.Expr, is_scored: pl.Expr) -> pl.Expr:
 
 
 def _segment_expr(r: pl.Expr, fm: pl.Expr) -> pl.Expr:
-    keys = pl.concat_str([r.cast(pl.Utf8), fm.cast(pl.Utf8)], separator=",")
-    mapping = {f"{rv},{fv}": segment for (rv, fv), segment in RFM_GRID.items()}
-    return keys.replace_strict(mapping, default=NO_PURCHASE_SEGMENT, return_dtype=pl.Utf8)
+    # An integer key (10·R + FM) maps much faster than a formatted string key.
+    mapping = {10 * rv + fv: segment for (rv, fv), segment in RFM_GRID.items()}
+    return (r * 10 + fm).replace_strict(
+        mapping, default=NO_PURCHASE_SEGMENT, return_dtype=pl.Utf8
+    )
 
 
 def score_rfm(profile: pl.DataFrame, monetary_column: str = "total_amount") -> pl.DataFrame:

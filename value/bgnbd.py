@@ -31,7 +31,8 @@ class BetaGeoModel:
         params_: fitted ``{"r", "alpha", "a", "b"}``.
         log_likelihood_: total log-likelihood at the fit (unpenalised, unscaled).
         n_customers_: number of customers fitted.
-        converged_: whether the optimiser reported success.
+        converged_: optimiser reported success and no parameter is on its search bound
+            (a fit ending at a stationary point without that is kept, with a RuntimeWarning).
     """
 
     def __init__(self, penalizer: float = 0.0) -> None:

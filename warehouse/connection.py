@@ -38,7 +38,7 @@ def read_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = 
 
     DuckDB hands out TIMESTAMPTZ in the session zone; libraries get one zone so comparisons never mix.
     """
-    frame = pl.from_arrow(conn.execute(sql, params or []).fetch_arrow_table())
+    frame = pl.from_arrow(conn.execute(sql, params or []).to_arrow_table())
     return frame.with_columns(pl.col(pl.Datetime(time_zone="*")).dt.convert_time_zone("UTC"))
 
 

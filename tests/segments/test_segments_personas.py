@@ -111,3 +111,9 @@ def test_same_phrases_in_another_order_count_as_a_clash():
     names = personas.sort("persona_id")["persona_name"].to_list()
     assert names[:2] == ["High a, high b (persona 1)", "High b, high a (persona 2)"]
     assert "(persona" not in names[2]
+
+
+def test_reusing_the_clusterer_scaler_gives_the_same_personas(users, fitted):
+    own = describe_personas(users, fitted.labels_, FEATURES)
+    shared = describe_personas(users, fitted.labels_, FEATURES, scaler=fitted.scaler_)
+    assert shared.equals(own)
