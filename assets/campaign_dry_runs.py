@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
+from assets.notes import replace_notes
 from assets.resources import AnalysisResource, WarehouseResource
 from campaigns import campaign_paths, dry_run, load_campaign, load_template, template_path
 from warehouse import read_frame
@@ -33,6 +34,13 @@ def campaign_dry_runs(context: dg.AssetExecutionContext, analysis: AnalysisResou
         segments = read_frame(conn, "SELECT user_id, persona_id, persona_name, rfm_segment FROM marts.user_segment")
         consents = read_frame(conn, "SELECT * FROM staged.consents")
         people = read_frame(conn, PEOPLE_SQL)
+        notes = []
+        if consents.height == 0:
+            notes.append("no consent records (source consents absent or empty): every audience member is "
+                         "excluded, since marketing needs recorded consent")
+            context.log.warning(notes[-1])
+        if not files:
+            notes.append("no campaign files found: no dry run")
         results = []
         for path in files:
             campaign = load_campaign(path)
@@ -52,6 +60,7 @@ def campaign_dry_runs(context: dg.AssetExecutionContext, analysis: AnalysisResou
                 conn.register("_frame", frame.with_columns(pl.col("reason_codes").list.join(",")) if table == "decisions" else frame)
                 conn.execute(f"CREATE OR REPLACE TABLE campaigns.{table} AS SELECT * FROM _frame")
                 conn.unregister("_frame")
+        replace_notes(conn, "campaign_dry_runs", notes)
     summary = {cid: dict(r.decisions.group_by("decision").len().iter_rows()) for cid, r in results}
     return dg.MaterializeResult(metadata={
         "dagster/row_count": decisions.height,

@@ -72,12 +72,12 @@ def _staged_asset(contract: SourceContract) -> dg.AssetsDefinition:
             staged_targets = {
                 t for t in referenced if table_exists(conn, f"staged.{t}") and row_count(conn, f"raw.{t}") > 0
             }
-            counts = stage_source(conn, contract, context.run_id, staged_targets, present=present)
+            counts = stage_source(conn, contract, context.run.run_id, staged_targets, present=present)
             reasons = read_frame(
                 conn,
                 "SELECT reasons, count(*) AS rows FROM quarantine.rejected_rows WHERE run_id = ? AND source = ? "
                 "GROUP BY reasons ORDER BY rows DESC LIMIT 10",
-                [context.run_id, contract.name],
+                [context.run.run_id, contract.name],
             )
             preview = read_frame(conn, f"SELECT * FROM staged.{contract.name} LIMIT 5")
         if counts.rows_quarantined:

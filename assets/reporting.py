@@ -24,7 +24,7 @@ def dashboards(context: dg.AssetExecutionContext, analysis: AnalysisResource, re
         }
     settings = DashboardSettings(language=analysis.language, min_group_size=analysis.min_group_size, currency=currency)
     paths = write_dashboards(reports.folder, marts, settings,
-                             run_info={"as_of": f"{as_of} ({basis})", "run_id": context.run_id})
+                             run_info={"as_of": f"{as_of} ({basis})", "run_id": context.run.run_id})
     index = paths[0].resolve()
     context.log.info(f"dashboards written: {index}")
     return dg.MaterializeResult(metadata={

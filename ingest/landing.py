@@ -67,13 +67,27 @@ def unknown_landing_entries(landing: Path, known: set[str]) -> list[str]:
     return names
 
 
-def read_landing_file(file: LandingFile, contract: SourceContract) -> pl.DataFrame:
-    """One file as an all-text frame with `_source_file`, `_line` and `_read_error` columns.
+def read_landing_files(files: list[LandingFile], contract: SourceContract) -> list[pl.DataFrame]:
+    """Every file as an all-text frame with `_source_file`, `_line` and `_read_error` columns.
 
     `_line` is the line number for CSV and JSON lines, and the 1-based row number for Parquet.
+    JSON-lines files are parsed together in one DuckDB pass: per-file connections cost more than the parsing.
     """
-    readers = {".csv": _read_csv, ".jsonl": _read_jsonl, ".parquet": _read_parquet}
-    frame = readers[file.format](file.path)
+    json_files = [f for f in files if f.format == ".jsonl"]
+    parsed_json = dict(zip(json_files, _read_jsonl_files([f.path for f in json_files]))) if json_files else {}
+    readers = {".csv": _read_csv, ".parquet": _read_parquet}
+    return [
+        _checked_frame(parsed_json[f] if f.format == ".jsonl" else readers[f.format](f.path), f, contract)
+        for f in files
+    ]
+
+
+def read_landing_file(file: LandingFile, contract: SourceContract) -> pl.DataFrame:
+    """One file as an all-text frame; see `read_landing_files`."""
+    return read_landing_files([file], contract)[0]
+
+
+def _checked_frame(frame: pl.DataFrame, file: LandingFile, contract: SourceContract) -> pl.DataFrame:
     frame = frame.with_columns(pl.lit(file.relative).alias(FILE_COLUMN))
     if ERROR_COLUMN not in frame.columns:
         frame = frame.with_columns(pl.lit(None, pl.Utf8).alias(ERROR_COLUMN))
@@ -134,32 +148,57 @@ def _read_csv_line_by_line(data: bytes) -> pl.DataFrame:
     )
 
 
-def _read_jsonl(path: Path) -> pl.DataFrame:
-    text = path.read_bytes().decode("utf-8", errors="replace")
-    lines = pl.DataFrame({"_json": text.split("\n")}).with_row_index(LINE_COLUMN, offset=1)
-    lines = lines.filter(pl.col("_json").str.strip_chars() != "")
+def _read_jsonl_files(paths: list[Path]) -> list[pl.DataFrame]:
+    """Parse JSON-lines files; each frame has only the keys that occur in its own file."""
+    frames = []
+    for index, path in enumerate(paths):
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        frames.append(
+            pl.DataFrame({"_json": text.split("\n")})
+            .with_row_index(LINE_COLUMN, offset=1)
+            .with_columns(pl.lit(index, pl.Int32).alias("_file_index"))
+        )
+    lines = pl.concat(frames).filter(pl.col("_json").str.strip_chars() != "")
     with duckdb.connect() as conn:
         conn.register("json_lines", lines.to_arrow())
         # Fields are read only from lines that are valid JSON objects; other lines keep an error.
         conn.execute(
-            "CREATE TEMP TABLE parsed AS SELECT _line, "
+            "CREATE TEMP TABLE parsed AS SELECT _file_index, _line, "
             "CASE WHEN NOT json_valid(_json) THEN 'line is not valid JSON' "
             "WHEN json_type(_json) <> 'OBJECT' THEN 'line is not a JSON object' END AS _read_error, "
             "CASE WHEN json_valid(_json) AND json_type(_json) = 'OBJECT' THEN _json END AS doc "
             "FROM json_lines"
         )
-        keys = [
-            row[0]
-            for row in conn.sql(
-                "SELECT DISTINCT unnest(json_keys(doc)) AS k FROM parsed WHERE doc IS NOT NULL ORDER BY k"
+        keys_by_file = {
+            index: sorted(keys)
+            for index, keys in conn.sql(
+                "SELECT _file_index, list(DISTINCT k) FROM "
+                "(SELECT _file_index, unnest(json_keys(doc)) AS k FROM parsed WHERE doc IS NOT NULL) GROUP BY ALL"
             ).fetchall()
-        ]
-        fields = "".join(
-            f", CASE WHEN json_type(doc, {_sql_str(_json_path(k))}) = 'NULL' THEN NULL "
-            f"ELSE doc ->> {_sql_str(_json_path(k))} END AS {_ident(k)}"
-            for k in keys
-        )
-        return conn.sql(f"SELECT _line, _read_error{fields} FROM parsed ORDER BY _line").pl()
+        }
+        keys = sorted({k for file_keys in keys_by_file.values() for k in file_keys})
+        fields = ""
+        if keys:
+            # One list-valued extraction parses each document once instead of once per key.
+            paths_sql = "[" + ", ".join(_sql_str(_json_path(k)) for k in keys) + "]"
+            fields = "".join(
+                f", CASE WHEN types[{i}] = 'NULL' THEN NULL ELSE vals[{i}] END AS {_ident(k)}"
+                for i, k in enumerate(keys, start=1)
+            )
+            conn.execute(
+                f"CREATE TEMP TABLE extracted AS SELECT _file_index, _line, _read_error, "
+                f"json_extract_string(doc, {paths_sql}) AS vals, json_type(doc, {paths_sql}) AS types FROM parsed"
+            )
+        else:
+            conn.execute("CREATE TEMP TABLE extracted AS SELECT _file_index, _line, _read_error FROM parsed")
+        everything = conn.sql(
+            f"SELECT _file_index, _line, _read_error{fields} FROM extracted ORDER BY _file_index, _line"
+        ).pl()
+    by_file = everything.partition_by("_file_index", as_dict=True)
+    return [
+        by_file.get((index,), everything.clear()).select(LINE_COLUMN, ERROR_COLUMN, *keys_by_file.get(index, []))
+        for index in range(len(paths))
+    ]
 
 
 def _read_parquet(path: Path) -> pl.DataFrame:

@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 
 from ingest.contracts import Column, SourceContract
-from ingest.landing import ERROR_COLUMN, FILE_COLUMN, LINE_COLUMN, META_COLUMNS, find_source_files, read_landing_file
+from ingest.landing import ERROR_COLUMN, FILE_COLUMN, LINE_COLUMN, META_COLUMNS, find_source_files, read_landing_files
 
 MONEY_PATTERN = r"^-?[0-9]+(\.[0-9]{1,2})?$"
 INTEGER_PATTERN = r"^-?[0-9]+$"
@@ -61,7 +61,7 @@ def load_raw(conn: duckdb.DuckDBPyConnection, contract: SourceContract, landing:
     An absent source gets an empty table with the contract's columns, so downstream SQL still runs.
     """
     files = find_source_files(landing, contract.name)
-    frames = [read_landing_file(f, contract) for f in files]
+    frames = read_landing_files(files, contract)
     text_columns = {c.name: pl.Utf8 for c in contract.columns}
     empty = pl.DataFrame(schema={**text_columns, FILE_COLUMN: pl.Utf8, LINE_COLUMN: pl.Int64, ERROR_COLUMN: pl.Utf8})
     frame = pl.concat([empty, *frames], how="diagonal_relaxed")
@@ -144,7 +144,7 @@ def stage_source(
 
 def _typed_select(contract: SourceContract, extras: list[str]) -> str:
     """Typed value and a reason (or NULL) for every contract column of every raw row."""
-    parts = [FILE_COLUMN, LINE_COLUMN, f"dense_rank() OVER (ORDER BY {FILE_COLUMN}) AS _file_rank"]
+    parts = [FILE_COLUMN, LINE_COLUMN, "_file_rank"]
     reasons = [f"{ERROR_COLUMN}"]
     for column in contract.columns:
         raw = f"NULLIF(trim({_quote(column.name)}), '')"
@@ -163,7 +163,12 @@ def _typed_select(contract: SourceContract, extras: list[str]) -> str:
         names = " or ".join(contract.one_of_required)
         reasons.append(f"CASE WHEN NOT ({filled}) THEN '{names}: at least one is required' END")
     parts.append(f"list_filter([{', '.join(reasons)}], r -> r IS NOT NULL) AS row_reasons")
-    return f"SELECT {', '.join(parts)} FROM raw.{contract.name}"
+    # Ranking the few distinct files is far cheaper than a window over every row.
+    file_ranks = (
+        f"(SELECT {FILE_COLUMN}, dense_rank() OVER (ORDER BY {FILE_COLUMN}) AS _file_rank "
+        f"FROM (SELECT DISTINCT {FILE_COLUMN} FROM raw.{contract.name}))"
+    )
+    return f"SELECT {', '.join(parts)} FROM raw.{contract.name} JOIN {file_ranks} USING ({FILE_COLUMN})"
 
 
 def _typed_value(column: Column, raw: str) -> tuple[str, str]:
@@ -230,12 +235,12 @@ def _dedup_and_reference_select(contract: SourceContract, staged_sources: set[st
     key = ", ".join(_quote(k) for k in contract.key)
     content = ", ".join(f"coalesce({_raw(c)}, '')" for c in contract.column_names)
     order = f"_file_rank, {LINE_COLUMN}"
+    window = f"(PARTITION BY row_reasons = [], {key} ORDER BY {order})"
     ranked = (
-        f"SELECT *, md5(concat_ws('|', {content})) AS _content_hash, "
-        f"row_number() OVER (PARTITION BY row_reasons = [], {key} ORDER BY {order}) AS _key_rank, "
-        f"first_value({FILE_COLUMN} || ' line ' || {LINE_COLUMN}) OVER (PARTITION BY row_reasons = [], {key} ORDER BY {order}) AS _first_at, "
-        f"first_value(md5(concat_ws('|', {content}))) OVER (PARTITION BY row_reasons = [], {key} ORDER BY {order}) AS _first_hash "
-        f"FROM ({keyed})"
+        f"SELECT *, row_number() OVER {window} AS _key_rank, "
+        f"first_value({FILE_COLUMN} || ' line ' || {LINE_COLUMN}) OVER {window} AS _first_at, "
+        f"first_value(_content_hash) OVER {window} AS _first_hash "
+        f"FROM (SELECT *, md5(concat_ws('|', {content})) AS _content_hash FROM ({keyed}))"
     )
     key_shown = " || ', ' || ".join(f"coalesce(CAST({_quote(k)} AS VARCHAR), '')" for k in contract.key)
     duplicate_reason = (

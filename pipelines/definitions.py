@@ -20,13 +20,17 @@ from pipelines.resources import build_resources
 from pipelines.settings import Settings
 
 
+ALL_ASSETS = [
+    *raw_assets, *staged_assets, *core_assets, *profile_assets, *segmentation_assets,
+    *value_assets, *kpi_assets, *channel_assets, *campaign_assets, *reporting_assets,
+]
+ALL_ASSET_CHECKS = [*staged_checks, *profile_checks, *kpi_checks]
+
+
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[
-            *raw_assets, *staged_assets, *core_assets, *profile_assets, *segmentation_assets,
-            *value_assets, *kpi_assets, *channel_assets, *campaign_assets, *reporting_assets,
-        ],
-        asset_checks=[*staged_checks, *profile_checks, *kpi_checks],
+        assets=ALL_ASSETS,
+        asset_checks=ALL_ASSET_CHECKS,
         jobs=[analytics_job],
         loggers={"progress": step_progress_logger},
         schedules=[daily_analytics_schedule],

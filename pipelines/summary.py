@@ -40,7 +40,7 @@ def print_summary(settings: Settings, run_id: str, seconds: float) -> None:
     for table, rows in marts:
         print(f"  marts.{table:<18} {rows:>11,} rows")
     if notes is not None and notes.height:
-        print("\nnot computed:")
+        print("\nnotes (skipped or approximated):")
         for asset, note in notes.iter_rows():
             print(f"  - {asset}: {note}")
     print(f"\nwarehouse:   {settings.warehouse}")

@@ -9,13 +9,14 @@ import polars as pl
 
 from value.bgnbd import BetaGeoModel
 from value.gamma_gamma import GammaGammaModel
+from value.shrunk_mean_spend import ShrunkMeanSpendModel
 
 _TIME_UNIT_NAMES = {7.0: "week", 1.0: "day"}
 
 
 def customer_lifetime_value(
     bgnbd: BetaGeoModel,
-    gamma_gamma: GammaGammaModel,
+    gamma_gamma: GammaGammaModel | ShrunkMeanSpendModel,
     summary: pl.DataFrame,
     horizon_units: float,
     discount_rate_per_unit: float = 0.0,
@@ -25,7 +26,7 @@ def customer_lifetime_value(
 
     Args:
         bgnbd: fitted BG/NBD model (same time unit as ``summary``).
-        gamma_gamma: fitted Gamma-Gamma model.
+        gamma_gamma: fitted spend model (Gamma-Gamma, or the shrunk-mean fallback).
         summary: output of :func:`value.summary.rfm_summary`.
         horizon_units: horizon in the summary's time units.
         discount_rate_per_unit: discount rate per time unit; 0 disables discounting.
@@ -83,16 +84,17 @@ def time_unit_name(time_unit_days: float) -> str:
 
 
 def model_parameters_frame(
-    bgnbd: BetaGeoModel, gamma_gamma: GammaGammaModel | None = None, time_unit_days: float = 7.0
+    bgnbd: BetaGeoModel, gamma_gamma: GammaGammaModel | ShrunkMeanSpendModel | None = None,
+    time_unit_days: float = 7.0
 ) -> pl.DataFrame:
     """Fitted parameters in the ``marts.clv_model`` shape, one row per model parameter.
 
     Returns:
-        Columns ``model`` (str: "bg_nbd" / "gamma_gamma"), ``parameter`` (str), ``value`` (Float64),
+        Columns ``model`` (str: "bg_nbd" / "gamma_gamma" / "shrunk_mean_spend"), ``parameter`` (str), ``value`` (Float64),
         ``log_likelihood`` (Float64, the model's total), ``customers`` (Int64, customers fitted),
         ``time_unit`` (str, see :func:`time_unit_name`), ``converged`` (Boolean).
     """
-    fitted = [("bg_nbd", bgnbd)] + ([("gamma_gamma", gamma_gamma)] if gamma_gamma is not None else [])
+    fitted = [("bg_nbd", bgnbd)] + ([(gamma_gamma.name, gamma_gamma)] if gamma_gamma is not None else [])
     rows = [
         {
             "model": model_name,

@@ -36,6 +36,8 @@ class GammaGammaModel:
             (a fit ending at a stationary point without that is kept, with a RuntimeWarning).
     """
 
+    name = "gamma_gamma"
+
     def __init__(self, penalizer: float = 0.0) -> None:
         self.penalizer = penalizer
 

@@ -36,9 +36,9 @@ def test_every_staged_table_has_blocking_expectation_and_accounting_checks(tmp_p
     for contract in CONTRACTS:
         assert (f"stg_{contract.name}", "passes_expectations") in checks
         assert (f"stg_{contract.name}", "rows_accounted_for") in checks
-    for spec in graph.asset_checks_defs:
-        for check_spec in spec.check_specs:
-            assert check_spec.blocking, check_spec.key
+    for key in graph.asset_check_keys:
+        if key.asset_key.to_user_string().startswith("stg_"):
+            assert graph.get_check_spec(key).blocking, key
 
 
 def test_job_schedule_and_sensor(tmp_path):

@@ -1,0 +1,47 @@
+"""Run the real `fingrowth` command in a subprocess, with its own Dagster home and no proxy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_fingrowth(args: list[str], workdir: Path, timeout_seconds: float = 600) -> CliResult:
+    """`python -m pipelines.cli ARGS` in `workdir`, with DAGSTER_HOME inside it so runs are kept there."""
+    home = workdir / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FINGROWTH_")}
+    env.update(DAGSTER_HOME=str(home), NO_PROXY="127.0.0.1,localhost", PYTHONUNBUFFERED="1")
+    completed = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *args],
+        cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout_seconds,
+    )
+    return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+def run_analytics(landing: Path, workdir: Path, *extra: str) -> CliResult:
+    return run_fingrowth(
+        ["run", "--data", str(landing), "--warehouse", str(workdir / "w.duckdb"), "--out", str(workdir / "out"), *extra],
+        workdir,
+    )
+
+
+def query(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.sql(sql).fetchall()

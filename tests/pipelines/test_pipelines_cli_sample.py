@@ -1,0 +1,72 @@
+"""`fingrowth sample-data` then `fingrowth run`: every mart is built and the dashboards render in Chromium."""
+
+import pytest
+
+from tests.dashboards.browser import check_page, headless_chromium
+from tests.pipelines.cli_runner import query, run_analytics, run_fingrowth
+
+MARTS = ["user_profile", "user_segment", "persona", "clv_model", "user_clv", "cohort_retention", "kpi_daily",
+         "channel_roi"]
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("sample_run")
+    generated = run_fingrowth(["sample-data", "--out", str(workdir / "landing"), "--users", "3000", "--days", "60",
+                               "--seed", "5"], workdir)
+    assert generated.code == 0, generated.output
+    result = run_analytics(workdir / "landing", workdir)
+    assert result.code == 0, result.output
+    return workdir, result
+
+
+@pytest.mark.slow
+def test_every_mart_is_built_and_rows_balance(sample_run):
+    workdir, result = sample_run
+    warehouse = workdir / "w.duckdb"
+    for mart in MARTS:
+        assert query(warehouse, f"SELECT count(*) FROM marts.{mart}")[0][0] > 0, mart
+        assert f"marts.{mart}" in result.stdout
+    users = query(warehouse, "SELECT count(*) FROM staged.users")[0][0]
+    for mart in ["user_profile", "user_segment", "user_clv"]:
+        assert query(warehouse, f"SELECT count(*) FROM marts.{mart}")[0][0] == users, mart
+    assert all(row[0] for row in query(warehouse, "SELECT balanced FROM quarantine.row_accounting"))
+    quarantined = query(warehouse, "SELECT count(*), count(*) FILTER (WHERE reasons = '') FROM quarantine.rejected_rows")[0]
+    assert quarantined[0] > 0 and quarantined[1] == 0  # 1% dirty rows by default, each with a reason
+    attribution = {row[0] for row in query(warehouse, "SELECT DISTINCT attribution_model FROM marts.channel_roi")}
+    assert {"first_touch", "last_touch"} <= attribution
+
+
+@pytest.mark.slow
+def test_analytical_tables_hold_no_contact_details(sample_run):
+    workdir, _ = sample_run
+    columns = query(workdir / "w.duckdb", "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+                                          "WHERE table_schema NOT IN ('private', 'raw')")
+    leaked = [c for c in columns if c[2] in ("email", "phone", "birth_date")]
+    assert leaked == []
+
+
+@pytest.mark.slow
+def test_campaign_dry_run_sends_nothing_and_decides_everyone(sample_run):
+    workdir, _ = sample_run
+    warehouse = workdir / "w.duckdb"
+    decisions = dict(query(warehouse, "SELECT decision, count(*) FROM campaigns.decisions GROUP BY 1"))
+    assert decisions.get("send", 0) > 0 and decisions.get("excluded", 0) > 0
+    messages = query(warehouse, "SELECT count(*) FROM campaigns.messages")[0][0]
+    assert messages == decisions["send"]
+    minors_sent = query(warehouse, "SELECT count(*) FROM campaigns.decisions d JOIN private.user_contacts c USING (user_id) "
+                                   "WHERE d.decision = 'send' AND c.birth_date > DATE '2008-06-30'")[0][0]
+    assert minors_sent == 0
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_dashboards_render_in_headless_chromium(sample_run, tmp_path):
+    workdir, _ = sample_run
+    dashboards = workdir / "out" / "dashboards"
+    pages = sorted(dashboards.glob("*.html"))
+    assert {p.name for p in pages} >= {"index.html", "executive.html"}
+    with headless_chromium(tmp_path / "profile") as driver:
+        for page in pages:
+            check = check_page(driver, page)
+            assert check.problems(expect_plots=page.name != "index.html") == [], page.name
