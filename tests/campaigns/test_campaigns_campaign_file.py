@@ -73,3 +73,13 @@ def test_select_audience_filters_segment_columns(tmp_path: Path) -> None:
         "rfm_segment": ["Champions", "At Risk", "Champions", "Champions"],
     })
     assert select_audience(segments, campaign).get_column("user_id").to_list() == ["a"]
+
+
+def test_shipped_campaigns_name_real_rfm_segments() -> None:
+    from campaigns import campaign_paths, load_campaign
+    from segments.rfm import RFM_SEGMENTS
+
+    for path in campaign_paths():
+        for column, values in load_campaign(path).segment:
+            if column == "rfm_segment":
+                assert set(values) <= set(RFM_SEGMENTS), (path.name, set(values) - set(RFM_SEGMENTS))

@@ -22,7 +22,7 @@ def _inputs():
         "user_id": ids,
         "persona_id": [i % 3 for i in range(N)],
         "persona_name": [["稳健理财族", "精打细算族", "年轻消费族"][i % 3] for i in range(N)],
-        "rfm_segment": [["New Customers", "Promising", "At Risk", "Champions"][i % 4] for i in range(N)],
+        "rfm_segment": [["New customers", "Promising", "At risk", "Champions"][i % 4] for i in range(N)],
     })
     people = people_frame([
         (u, date(2012, 1, 1) if i % 10 == 3 else date(1985, 1, 1), False, ["C1", "C2", "C3", None][i % 4 if i % 7 else 2])
@@ -38,7 +38,7 @@ def test_dry_run_with_shipped_files(wealth_template) -> None:
     campaign = load_campaign(campaign_paths()[0])
     result = dry_run(campaign, wealth_template, segments, consents, people, AS_OF, "https://example.com/unsub")
     decisions, messages, funnel = result.decisions, result.messages, result.funnel
-    audience = segments.filter(pl.col("rfm_segment").is_in(["New Customers", "Promising"]))
+    audience = segments.filter(pl.col("rfm_segment").is_in(["New customers", "Promising", "Potential loyalist"]))
     assert decisions.height == audience.height
     assert dict(decisions.schema) == DECISION_SCHEMA and dict(messages.schema) == MESSAGE_SCHEMA
     sends = decisions.filter(pl.col("decision") == "send")
