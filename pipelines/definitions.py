@@ -7,6 +7,7 @@ import dagster as dg
 from assets.campaign_dry_runs import campaign_assets
 from assets.channel_roi import channel_assets
 from assets.core import core_assets
+from assets.credit_value import credit_value_assets
 from assets.ingest import raw_assets, staged_assets
 from assets.kpis import kpi_assets, kpi_checks
 from assets.lifetime_value import value_assets
@@ -22,7 +23,7 @@ from pipelines.settings import Settings
 
 ALL_ASSETS = [
     *raw_assets, *staged_assets, *core_assets, *profile_assets, *segmentation_assets,
-    *value_assets, *kpi_assets, *channel_assets, *campaign_assets, *reporting_assets,
+    *value_assets, *credit_value_assets, *kpi_assets, *channel_assets, *campaign_assets, *reporting_assets,
 ]
 ALL_ASSET_CHECKS = [*staged_checks, *profile_checks, *kpi_checks]
 

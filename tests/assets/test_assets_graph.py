@@ -35,6 +35,8 @@ def test_users_and_transactions_alone_build_the_marts(tmp_path):
     with connect(settings.warehouse) as conn:
         notes = dict(conn.sql("SELECT asset, note FROM marts.pipeline_notes").fetchall())
         assert "touchpoints" in notes["channel_roi"]
+        assert "loan_performance" in notes["credit_loss"]
+        assert conn.sql("SELECT count(*), sum(expected_credit_loss) FROM marts.user_value").fetchone() == (60, 0.0)
         assert conn.sql("SELECT sum(amount) FROM core.purchases").fetchone()[0] == sum(
             10 + i % 7 + 0.5 for i in range(400))
     assert (settings.dashboards_dir / "index.html").exists()
