@@ -5,6 +5,7 @@ import polars as pl
 
 from assets.resources import AnalysisResource, ReportsResource, WarehouseResource
 from dashboards import DashboardSettings, write_dashboards
+from dashboards.targets import TargetsError, load_targets
 from warehouse import read_frame
 
 DASHBOARD_MARTS = ("kpi_daily", "cohort_retention", "channel_roi", "user_clv", "user_profile", "persona")
@@ -22,7 +23,12 @@ def dashboards(context: dg.AssetExecutionContext, analysis: AnalysisResource, re
             name: read_frame(conn, f"SELECT * FROM marts.{name}").with_columns(pl.col(pl.Decimal).cast(pl.Float64))
             for name in DASHBOARD_MARTS
         }
-    settings = DashboardSettings(language=analysis.language, min_group_size=analysis.min_group_size, currency=currency)
+    try:
+        targets = load_targets(analysis.targets_file) if analysis.targets_file else {}
+    except (TargetsError, OSError) as error:
+        raise dg.Failure(description=str(error)) from error
+    settings = DashboardSettings(language=analysis.language, min_group_size=analysis.min_group_size,
+                                 currency=currency, targets=tuple(targets.items()))
     paths = write_dashboards(reports.folder, marts, settings,
                              run_info={"as_of": f"{as_of} ({basis})", "run_id": context.run.run_id})
     index = paths[0].resolve()

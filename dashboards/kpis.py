@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
@@ -26,7 +27,8 @@ KPI_DAILY_COLUMNS = ("date", *_WINDOW_AGGREGATES)
 
 @dataclass(frozen=True)
 class KpiTile:
-    """One tile: a metric over the latest 7 and 30 days and its change against the week before."""
+    """One tile: a metric over the latest 7 and 30 days, its change against the week and the 30 days
+    before, and its 30-day target when one is set."""
 
     key: str
     kind: KpiKind
@@ -35,6 +37,17 @@ class KpiTile:
     week_over_week: float | None
     # None for metrics that are neither good nor bad when they rise (spend).
     higher_is_better: bool | None = True
+    month_over_month: float | None = None
+    target: float | None = None
+
+    @property
+    def target_attainment(self) -> float | None:
+        """30-day value over target (for lower-is-better metrics, target over value); None without both."""
+        if self.target is None or self.last_30_days is None:
+            return None
+        if self.higher_is_better is False:
+            return self.target / self.last_30_days if self.last_30_days else None
+        return self.last_30_days / self.target
 
 
 @dataclass(frozen=True)
@@ -76,12 +89,14 @@ def _change(current: float | None, previous: float | None) -> float | None:
     return current / previous - 1.0
 
 
-def compute_kpi_summary(kpi_daily: pl.DataFrame, average_ltv: float | None) -> KpiSummary:
+def compute_kpi_summary(kpi_daily: pl.DataFrame, average_ltv: float | None,
+                        targets: Mapping[str, float] | None = None) -> KpiSummary:
     """Build the executive KPI tiles.
 
     Args:
         kpi_daily: one row per day with the ``kpi_daily`` mart columns; must not be empty.
         average_ltv: mean customer lifetime value (from ``user_clv``), or None when unknown.
+        targets: 30-day targets by tile key (see ``dashboards.targets``); tiles without one show none.
 
     Returns:
         The latest date and nine tiles; a value is None when the history is too short or a
@@ -91,6 +106,8 @@ def compute_kpi_summary(kpi_daily: pl.DataFrame, average_ltv: float | None) -> K
     last_7 = _window_values(kpi_daily, latest, 0, 7)
     previous_7 = _window_values(kpi_daily, latest, 7, 7)
     last_30 = _window_values(kpi_daily, latest, 0, 30)
+    previous_30 = _window_values(kpi_daily, latest, 30, 30)
+    targets = dict(targets or {})
 
     def pick(values: dict | None, key: str) -> float | None:
         return None if values is None else values[key]
@@ -103,6 +120,8 @@ def compute_kpi_summary(kpi_daily: pl.DataFrame, average_ltv: float | None) -> K
             last_30_days=pick(last_30, key),
             week_over_week=_change(pick(last_7, key), pick(previous_7, key)),
             higher_is_better={"cac": False, "spend": None}.get(key, True),
+            month_over_month=_change(pick(last_30, key), pick(previous_30, key)),
+            target=targets.get(key),
         )
         for key, kind in (
             ("new_users", "count"),
@@ -114,7 +133,7 @@ def compute_kpi_summary(kpi_daily: pl.DataFrame, average_ltv: float | None) -> K
             ("cac", "money"),
         )
     ]
-    tiles.append(KpiTile("avg_ltv", "money", average_ltv, average_ltv, None))
+    tiles.append(KpiTile("avg_ltv", "money", average_ltv, average_ltv, None, target=targets.get("avg_ltv")))
     tiles.append(
         KpiTile(
             "ltv_to_cac",
@@ -122,6 +141,8 @@ def compute_kpi_summary(kpi_daily: pl.DataFrame, average_ltv: float | None) -> K
             _ratio(average_ltv, pick(last_7, "cac")),
             _ratio(average_ltv, pick(last_30, "cac")),
             _change(_ratio(average_ltv, pick(last_7, "cac")), _ratio(average_ltv, pick(previous_7, "cac"))),
+            month_over_month=_change(_ratio(average_ltv, pick(last_30, "cac")), _ratio(average_ltv, pick(previous_30, "cac"))),
+            target=targets.get("ltv_to_cac"),
         )
     )
     return KpiSummary(latest_date=latest, tiles=tiles)

@@ -16,12 +16,14 @@ class DashboardSettings:
         min_group_size: groups (cohorts, channels, segments …) smaller than this are never shown.
         currency: ISO-4217 code of the data's money, used for symbols and axis prefixes.
         title: product title shown in every page header.
+        targets: 30-day targets by KPI key, as pairs (see ``dashboards.targets``).
     """
 
     language: str = "en"
     min_group_size: int = 10
     currency: str = "CNY"
     title: str = "fingrowth"
+    targets: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self) -> None:
         if self.language not in SUPPORTED_LANGUAGES:

@@ -18,26 +18,43 @@ def _format_value(tile: KpiTile, value: float | None, settings: DashboardSetting
     return format_count(value)
 
 
-def _change_class(tile: KpiTile) -> str:
-    if tile.week_over_week is None or tile.higher_is_better is None or tile.week_over_week == 0:
+def _change_class(tile: KpiTile, change: float | None) -> str:
+    if change is None or tile.higher_is_better is None or change == 0:
         return "change-neutral"
-    improved = (tile.week_over_week > 0) == tile.higher_is_better
+    improved = (change > 0) == tile.higher_is_better
     return "change-good" if improved else "change-bad"
+
+
+def _change_html(tile: KpiTile, change: float | None, versus_key: str, missing_key: str, lang: str) -> str:
+    text = label(missing_key, lang) if change is None else f"{format_change(change)} {label(versus_key, lang)}"
+    return f'<div class="sub {_change_class(tile, change)}">{escape(text)}</div>'
+
+
+def _target_html(tile: KpiTile, settings: DashboardSettings) -> str:
+    attainment = tile.target_attainment
+    if tile.target is None:
+        return ""
+    lang = settings.language
+    reached = "change-neutral" if attainment is None else ("change-good" if attainment >= 1 else "change-bad")
+    shown = "–" if attainment is None else f"{attainment:.0%}"
+    return (
+        f'<div class="sub target {reached}" data-target="{tile.target:g}">'
+        f'{escape(label("target", lang))} {escape(_format_value(tile, tile.target, settings))} · '
+        f'{escape(shown)} {escape(label("of_target", lang))}</div>'
+    )
 
 
 def _tile_html(tile: KpiTile, settings: DashboardSettings) -> str:
     lang = settings.language
-    if tile.week_over_week is None:
-        change = label("no_previous_week", lang)
-    else:
-        change = f"{format_change(tile.week_over_week)} {label('vs_previous_week', lang)}"
     return (
         f'<div class="tile" data-kpi="{escape(tile.key)}">'
         f'<div class="name">{escape(label(f"kpi_{tile.key}", lang))}</div>'
         f'<div class="value">{escape(_format_value(tile, tile.last_7_days, settings))}</div>'
-        f'<div class="sub {_change_class(tile)}">{escape(change)}</div>'
+        f"{_change_html(tile, tile.week_over_week, 'vs_previous_week', 'no_previous_week', lang)}"
         f'<div class="sub">{escape(label("last_30_days", lang))}: '
         f"{escape(_format_value(tile, tile.last_30_days, settings))}</div>"
+        f"{_change_html(tile, tile.month_over_month, 'vs_previous_30_days', 'no_previous_30_days', lang)}"
+        f"{_target_html(tile, settings)}"
         "</div>"
     )
 

@@ -54,6 +54,8 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warehouse", type=Path, default=None, help="DuckDB file (default data/fingrowth.duckdb)")
     parser.add_argument("--out", type=Path, default=None, help="output folder for dashboards (default out/)")
     parser.add_argument("--as-of", type=parse_as_of, default=None, help="analysis date YYYY-MM-DD (default: latest in data)")
+    parser.add_argument("--targets", type=Path, default=None,
+                        help="YAML of executive KPI targets (default config/targets.yaml when present)")
 
 
 def _sample_data(args: argparse.Namespace) -> int:
@@ -82,6 +84,8 @@ def _settings(args: argparse.Namespace, landing: Path) -> Settings:
         values["out"] = args.out
     if args.as_of:
         values["as_of"] = args.as_of
+    if args.targets:
+        values["targets"] = args.targets
     return replace(settings, **values).validated()
 
 

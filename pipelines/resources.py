@@ -17,5 +17,6 @@ def build_resources(settings: Settings) -> dict[str, object]:
             min_group_size=settings.min_group_size,
             language=settings.language,
             campaigns_dir=str(settings.campaigns_dir) if settings.campaigns_dir else None,
+            targets_file=str(settings.targets) if settings.targets else None,
         ),
     }

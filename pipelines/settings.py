@@ -10,6 +10,7 @@ from pathlib import Path
 DEFAULT_LANDING = Path("data/landing")
 DEFAULT_WAREHOUSE = Path("data/fingrowth.duckdb")
 DEFAULT_OUT = Path("out")
+DEFAULT_TARGETS = Path("config/targets.yaml")
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,8 @@ class Settings:
 
     Environment variables: FINGROWTH_LANDING, FINGROWTH_WAREHOUSE, FINGROWTH_OUT, FINGROWTH_AS_OF,
     FINGROWTH_TIMEZONE, FINGROWTH_LANGUAGE (en|zh), FINGROWTH_MIN_GROUP_SIZE, FINGROWTH_CLV_HORIZON_DAYS,
-    FINGROWTH_CAMPAIGNS_DIR.
+    FINGROWTH_CAMPAIGNS_DIR, FINGROWTH_TARGETS (YAML of executive KPI targets; default config/targets.yaml
+    when it exists).
     """
 
     landing: Path = DEFAULT_LANDING
@@ -30,6 +32,7 @@ class Settings:
     min_group_size: int = 10
     clv_horizon_days: int = 365
     campaigns_dir: Path | None = None
+    targets: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -54,6 +57,10 @@ class Settings:
             values["clv_horizon_days"] = _positive_int("FINGROWTH_CLV_HORIZON_DAYS", env["FINGROWTH_CLV_HORIZON_DAYS"])
         if env.get("FINGROWTH_CAMPAIGNS_DIR"):
             values["campaigns_dir"] = Path(env["FINGROWTH_CAMPAIGNS_DIR"])
+        if env.get("FINGROWTH_TARGETS"):
+            values["targets"] = Path(env["FINGROWTH_TARGETS"])
+        elif DEFAULT_TARGETS.is_file():
+            values["targets"] = DEFAULT_TARGETS
         return replace(settings, **values).validated()
 
     def validated(self) -> Settings:
@@ -61,6 +68,8 @@ class Settings:
             raise ValueError(f"language must be 'en' or 'zh', got {self.language!r}")
         if self.min_group_size < 1:
             raise ValueError("min_group_size must be at least 1")
+        if self.targets is not None and not self.targets.is_file():
+            raise FileNotFoundError(f"targets file {self.targets} does not exist")
         return self
 
     @property

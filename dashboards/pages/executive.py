@@ -55,7 +55,7 @@ def kpi_section(marts: Marts, settings: DashboardSettings) -> Section:
     reason = unavailable_reason(marts, "kpi_daily", KPI_DAILY_COLUMNS, settings.language)
     if reason:
         return Section(heading, unavailable=(reason,))
-    summary = compute_kpi_summary(marts["kpi_daily"], _average_ltv(marts, settings))
+    summary = compute_kpi_summary(marts["kpi_daily"], _average_ltv(marts, settings), dict(settings.targets))
     return Section(heading, body_html=kpi_tiles_html(summary, settings))
 
 

@@ -55,3 +55,20 @@ def test_bad_rows_are_quarantined_and_accounted_for_in_a_full_run(tmp_path):
         assert balanced and rows_in == staged + quarantined, source
     # The summary prints the same accounting, whether the rest of this tiny run succeeds or not.
     assert "rows in = staged + quarantined" in result.output, result.output
+
+
+def test_a_malformed_targets_file_fails_the_run_naming_its_line(tmp_path):
+    landing = tmp_path / "landing"
+    write_minimal_landing(landing)
+    targets = tmp_path / "targets.yaml"
+    targets.write_text("targets:\n  new_users: 10\n  revnue: 5\n")
+    result = run_analytics(landing, tmp_path, "--targets", str(targets))
+    assert result.code == 1
+    assert f"{targets}:3: unknown KPI 'revnue'" in result.stderr
+
+
+def test_a_missing_targets_file_is_a_usage_error(tmp_path):
+    landing = tmp_path / "landing"
+    write_minimal_landing(landing)
+    result = run_analytics(landing, tmp_path, "--targets", str(tmp_path / "nope.yaml"))
+    assert result.code == 2 and "nope.yaml" in result.stderr
