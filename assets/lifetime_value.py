@@ -102,14 +102,25 @@ def _fit_models(summary: pl.DataFrame, value_basis: str, notes: list[str]):
 
 @dg.asset(group_name="marts", kinds={"duckdb", "polars"}, deps=["core_purchases", "user_profile"])
 def cohort_retention(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """One row per signup-month cohort × months since signup: users, retained purchasers, rate (marts.cohort_retention)."""
+    """One row per cohort basis × cohort month × months since: users, retained purchasers, user and revenue retention (marts.cohort_retention).
+
+    Two bases: `signup` (the month a user signed up) and `first_transaction` (the month of their first
+    purchase). Revenue retention is revenue in the period over the cohort's revenue in its first month.
+    """
     with warehouse.connection() as conn:
         as_of = conn.sql("SELECT as_of FROM core.analysis_window").fetchone()[0]
-        users = read_frame(conn, "SELECT user_id, CAST(signup_at AS DATE) AS cohort_date FROM marts.user_profile")
-        purchases = read_frame(conn, "SELECT user_id, txn_date FROM core.purchases")
-        table = build_cohort_retention(users, purchases, as_of, period="month")
+        signups = read_frame(conn, "SELECT user_id, CAST(signup_at AS DATE) AS cohort_date FROM marts.user_profile")
+        first_purchases = read_frame(conn, "SELECT user_id, min(txn_date) AS cohort_date FROM core.purchases "
+                                           "WHERE user_id IN (SELECT user_id FROM marts.user_profile) GROUP BY user_id")
+        purchases = read_frame(conn, "SELECT user_id, txn_date, CAST(revenue AS DOUBLE) AS revenue FROM core.purchases")
+        table = pl.concat([
+            build_cohort_retention(cohorts, purchases, as_of, period="month").select(
+                pl.lit(basis).alias("cohort_basis"), pl.all())
+            for basis, cohorts in (("signup", signups), ("first_transaction", first_purchases))
+        ])
         rows = write_frame(conn, "marts.cohort_retention", table)
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows, "cohorts": table["cohort"].n_unique()})
+    return dg.MaterializeResult(metadata={"dagster/row_count": rows,
+                                          "cohorts": table.filter(pl.col("cohort_basis") == "signup")["cohort"].n_unique()})
 
 
 value_assets = [lifetime_value, cohort_retention]

@@ -10,6 +10,7 @@ from assets.core import core_assets
 from assets.credit_value import credit_value_assets
 from assets.ingest import raw_assets, staged_assets
 from assets.kpis import kpi_assets, kpi_checks
+from assets.lifecycle_history import lifecycle_assets
 from assets.lifetime_value import value_assets
 from assets.profiles import profile_assets, profile_checks
 from assets.quality_checks import staged_checks
@@ -22,7 +23,7 @@ from pipelines.settings import Settings
 
 
 ALL_ASSETS = [
-    *raw_assets, *staged_assets, *core_assets, *profile_assets, *segmentation_assets,
+    *raw_assets, *staged_assets, *core_assets, *profile_assets, *lifecycle_assets, *segmentation_assets,
     *value_assets, *credit_value_assets, *kpi_assets, *channel_assets, *campaign_assets, *reporting_assets,
 ]
 ALL_ASSET_CHECKS = [*staged_checks, *profile_checks, *kpi_checks]

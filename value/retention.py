@@ -22,15 +22,17 @@ def cohort_retention(
 
     Args:
         users: ``user_id`` and ``cohort_date`` (local ``pl.Date``), one row per user.
-        purchases: ``user_id`` and ``txn_date`` (local ``pl.Date``), completed purchases.
+        purchases: ``user_id`` and ``txn_date`` (local ``pl.Date``), completed purchases; with a
+            ``revenue`` column the table also carries revenue per period and revenue retention.
         as_of: analysis date; periods that have fully or partly elapsed by it are reported.
         period: "month" (cohort label "YYYY-MM") or "week" (weeks start on Monday; label is the
             Monday's date "YYYY-MM-DD").
 
     Returns:
         One row per cohort x period, sorted: ``cohort`` (str), ``period`` (Int64), ``users``
-        (Int64), ``retained`` (Int64), ``retention_rate`` (Float64). Every elapsed period is
-        present, with 0 retained when nobody purchased.
+        (Int64), ``retained`` (Int64), ``retention_rate`` (Float64), and with revenue ``revenue``
+        (Float64) and ``revenue_retention`` (Float64, revenue over the cohort's period-0 revenue; null
+        when that is zero). Every elapsed period is present, with 0 retained when nobody purchased.
     """
     if period not in _PERIODS:
         raise ValueError(f"period must be one of {_PERIODS}, got {period!r}")
@@ -59,33 +61,43 @@ def cohort_retention(
         "cohort_start", "users", pl.int_ranges(0, pl.col("last_period") + 1, dtype=pl.Int64).alias("period")
     ).explode("period", empty_as_null=False)  # ranges are never empty: last_period >= 0
 
+    has_revenue = "revenue" in purchases.columns
     active = (
         purchases.filter(pl.col("txn_date") <= as_of)
         .join(cohort_users, on="user_id", how="inner")
         .filter(pl.col("txn_date") >= pl.col("cohort_date"))
-        .select(
-            "user_id",
-            "cohort_start",
-            _period_offset(_period_start(pl.col("txn_date"), period), pl.col("cohort_start"), period).alias("period"),
+        .with_columns(
+            _period_offset(_period_start(pl.col("txn_date"), period), pl.col("cohort_start"), period).alias("period")
         )
-        .unique()
         .group_by("cohort_start", "period")
-        .agg(pl.len().cast(pl.Int64).alias("retained"))
+        .agg(
+            pl.col("user_id").n_unique().cast(pl.Int64).alias("retained"),
+            *([pl.col("revenue").cast(pl.Float64).sum().alias("revenue")] if has_revenue else []),
+        )
     )
     label_format = "%Y-%m" if period == "month" else "%Y-%m-%d"
-    return (
+    table = (
         grid.join(active, on=["cohort_start", "period"], how="left")
         .with_columns(pl.col("retained").fill_null(0))
         .sort("cohort_start", "period")
-        .select(
-            pl.col("cohort_start").dt.strftime(label_format).alias("cohort"),
-            "period",
-            "users",
-            "retained",
-            (pl.col("retained") / pl.col("users")).cast(pl.Float64).alias("retention_rate"),
-        )
     )
-
+    revenue_columns = []
+    if has_revenue:
+        # Revenue retention compares each period with the cohort's first period, as finance teams read it.
+        first_period_revenue = pl.col("revenue").filter(pl.col("period") == 0).first().over("cohort_start")
+        revenue_columns = [
+            pl.col("revenue").fill_null(0.0),
+            (pl.col("revenue").fill_null(0.0) / pl.when(first_period_revenue > 0).then(first_period_revenue))
+            .alias("revenue_retention"),
+        ]
+    return table.select(
+        pl.col("cohort_start").dt.strftime(label_format).alias("cohort"),
+        "period",
+        "users",
+        "retained",
+        (pl.col("retained") / pl.col("users")).cast(pl.Float64).alias("retention_rate"),
+        *revenue_columns,
+    )
 
 def _period_start(dates: pl.Expr, period: str) -> pl.Expr:
     return dates.dt.truncate("1mo" if period == "month" else "1w")

@@ -81,7 +81,10 @@ def cohort_section(marts: Marts, settings: DashboardSettings) -> Section:
     reason = unavailable_reason(marts, "cohort_retention", columns, settings.language)
     if reason:
         return Section(heading, unavailable=(reason,))
-    shown = suppress_small_groups(marts["cohort_retention"], ["cohort"], "users", settings.min_group_size)
+    retention = marts["cohort_retention"]
+    if "cohort_basis" in retention.columns:
+        retention = retention.filter(pl.col("cohort_basis") == "signup")
+    shown = suppress_small_groups(retention, ["cohort"], "users", settings.min_group_size)
     notes = _hidden_note(shown.hidden_groups, "hidden_cohorts", settings)
     if shown.kept.height == 0:
         return Section(heading, unavailable=(_all_suppressed(settings),), notes=notes)

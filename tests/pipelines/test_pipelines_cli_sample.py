@@ -86,3 +86,22 @@ def test_value_is_netted_of_expected_credit_loss(sample_run):
                                   "WHERE grouping = 'acquisition_channel'")[0]
     assert by_channel[0] == query(warehouse, "SELECT count(*) FROM marts.user_profile")[0][0]
     assert by_channel[1] == pytest.approx(totals[2])
+
+
+@pytest.mark.slow
+def test_lifecycle_history_and_both_cohort_bases(sample_run):
+    workdir, _ = sample_run
+    warehouse = workdir / "w.duckdb"
+    at_as_of = dict(query(warehouse, "SELECT lifecycle_stage, users FROM marts.lifecycle_counts "
+                                     "WHERE snapshot_date = (SELECT as_of FROM core.analysis_window)"))
+    profile = dict(query(warehouse, "SELECT lifecycle_stage, count(*) FROM marts.user_profile GROUP BY 1"))
+    assert at_as_of == profile  # the history's last snapshot is today's profile
+    assert query(warehouse, "SELECT count(DISTINCT snapshot_date) FROM marts.lifecycle_counts")[0][0] >= 6
+    bases = dict(query(warehouse, "SELECT cohort_basis, sum(users) FILTER (WHERE period = 0) "
+                                  "FROM marts.cohort_retention GROUP BY 1"))
+    purchasers = query(warehouse, "SELECT count(DISTINCT user_id) FROM core.purchases")[0][0]
+    assert bases["first_transaction"] == purchasers
+    assert bases["signup"] == query(warehouse, "SELECT count(*) FROM marts.user_profile")[0][0]
+    first_month = query(warehouse, "SELECT min(revenue_retention), max(revenue_retention) FROM marts.cohort_retention "
+                                   "WHERE period = 0 AND cohort_basis = 'first_transaction'")[0]
+    assert first_month == (1.0, 1.0)

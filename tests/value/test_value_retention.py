@@ -71,3 +71,26 @@ def test_invalid_inputs() -> None:
         cohort_retention(users.head(1), purchases, as_of=date(2024, 2, 1), period="quarter")
     with pytest.raises(ValueError, match="must be pl.Date"):
         cohort_retention(users.head(1), purchases.with_columns(pl.col("txn_date").cast(pl.Datetime)), as_of=date(2024, 2, 1))
+
+
+def test_revenue_retention_is_relative_to_the_first_period():
+    from datetime import date as _date
+
+    import polars as _pl
+
+    from value.retention import cohort_retention as _cohort_retention
+
+    users = _pl.DataFrame({"user_id": ["a", "b", "c"],
+                           "cohort_date": [_date(2026, 1, 5), _date(2026, 1, 9), _date(2026, 2, 1)]})
+    purchases = _pl.DataFrame({
+        "user_id": ["a", "a", "b", "b", "c"],
+        "txn_date": [_date(2026, 1, 6), _date(2026, 2, 2), _date(2026, 1, 10), _date(2026, 3, 1), _date(2026, 2, 3)],
+        "revenue": [10.0, 5.0, 30.0, 20.0, 0.0],
+    })
+    table = _cohort_retention(users, purchases, _date(2026, 3, 31)).sort("cohort", "period")
+    january = table.filter(_pl.col("cohort") == "2026-01")
+    assert january["revenue"].to_list() == [40.0, 5.0, 20.0]
+    assert january["revenue_retention"].to_list() == [1.0, 0.125, 0.5]
+    assert january["retained"].to_list() == [2, 1, 1]
+    february = table.filter(_pl.col("cohort") == "2026-02")
+    assert february["revenue_retention"].null_count() == february.height  # period-0 revenue is zero
