@@ -6,13 +6,16 @@ import polars as pl
 from assets.resources import AnalysisResource, ReportsResource, WarehouseResource
 from dashboards import DashboardSettings, write_dashboards
 from dashboards.targets import TargetsError, load_targets
-from warehouse import read_frame
+from warehouse import read_frame, table_exists
 
-DASHBOARD_MARTS = ("kpi_daily", "cohort_retention", "channel_roi", "user_clv", "user_profile", "persona")
+DASHBOARD_MARTS = ("kpi_daily", "cohort_retention", "channel_roi", "user_clv", "user_profile", "persona",
+                   "persona_k_evidence", "user_segment", "lifecycle_counts", "clv_model", "value_by_group")
+# Marts written by multi-assets under another step name, or optional ones; read when present.
+OPTIONAL_MARTS = ("clv_holdout_tracking", "clv_holdout_by_frequency")
 
 
 @dg.asset(group_name="reporting", kinds={"plotly", "html"},
-          deps=[*DASHBOARD_MARTS, "clv_model", "user_segment", "campaign_dry_runs"])
+          deps=[*DASHBOARD_MARTS, "campaign_dry_runs"])
 def dashboards(context: dg.AssetExecutionContext, analysis: AnalysisResource, reports: ReportsResource,
                warehouse: WarehouseResource) -> dg.MaterializeResult:
     """One HTML file per dashboard page plus index.html, in the reports folder (no table)."""
@@ -21,7 +24,7 @@ def dashboards(context: dg.AssetExecutionContext, analysis: AnalysisResource, re
         # Pages compute in floating point; the warehouse keeps exact decimals.
         marts = {
             name: read_frame(conn, f"SELECT * FROM marts.{name}").with_columns(pl.col(pl.Decimal).cast(pl.Float64))
-            for name in DASHBOARD_MARTS
+            for name in (*DASHBOARD_MARTS, *OPTIONAL_MARTS) if table_exists(conn, f"marts.{name}")
         }
     try:
         targets = load_targets(analysis.targets_file) if analysis.targets_file else {}

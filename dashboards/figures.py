@@ -20,7 +20,7 @@ FIGURE_HEIGHT = 400
 PALETTE = ("#2563eb", "#f97316", "#16a34a", "#9333ea", "#dc2626", "#0891b2")
 
 
-def _base_layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+def base_layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.01, "xanchor": "left"},
         template="plotly_white",
@@ -35,7 +35,7 @@ def _base_layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.F
     return fig
 
 
-def _date_axis(fig: go.Figure) -> None:
+def date_axis(fig: go.Figure) -> None:
     # Numeric dates avoid English month names, which plotly.js would show without a zh locale bundle.
     fig.update_xaxes(tickformat="%Y-%m-%d", hoverformat="%Y-%m-%d")
 
@@ -55,8 +55,8 @@ def acquisition_activity_figure(kpi_daily: pl.DataFrame, settings: DashboardSett
             for column in ("new_users", "active_users", "transacting_users")
         ]
     )
-    _base_layout(fig, label("chart_acquisition", lang), label("axis_date", lang), label("axis_users", lang))
-    _date_axis(fig)
+    base_layout(fig, label("chart_acquisition", lang), label("axis_date", lang), label("axis_users", lang))
+    date_axis(fig)
     fig.update_yaxes(tickformat=",", rangemode="tozero")
     return fig
 
@@ -84,8 +84,8 @@ def money_timeseries_figure(kpi_daily: pl.DataFrame, settings: DashboardSettings
         ),
         secondary_y=True,
     )
-    _base_layout(fig, label("chart_money", lang), label("axis_date", lang), "")
-    _date_axis(fig)
+    base_layout(fig, label("chart_money", lang), label("axis_date", lang), "")
+    date_axis(fig)
     fig.update_layout(margin={"r": 80})
     fig.update_yaxes(
         title_text=label("axis_amount", lang),
@@ -133,7 +133,7 @@ def cohort_retention_figure(cohort_retention: pl.DataFrame, settings: DashboardS
             hovertemplate="%{y}<br>%{x}: %{z:.1%}<extra></extra>",
         )
     )
-    _base_layout(fig, label("chart_cohort", lang), label("axis_period", lang), label("axis_cohort", lang))
+    base_layout(fig, label("chart_cohort", lang), label("axis_period", lang), label("axis_cohort", lang))
     fig.update_xaxes(dtick=1, side="bottom")
     # Oldest cohort on top, as retention tables are usually read.
     fig.update_yaxes(autorange="reversed", type="category")
@@ -167,7 +167,7 @@ def channel_roi_figure(
         ]
     )
     model_name = value_label("model", attribution_model, lang)
-    _base_layout(
+    base_layout(
         fig,
         label("chart_channel_roi", lang, model=model_name),
         label("axis_channel", lang),
@@ -196,7 +196,7 @@ def lifecycle_stage_figure(stage_counts: pl.DataFrame, settings: DashboardSettin
             marker_color=PALETTE[0],
         )
     )
-    _base_layout(fig, label("chart_lifecycle", lang), label("axis_stage", lang), label("axis_users", lang))
+    base_layout(fig, label("chart_lifecycle", lang), label("axis_stage", lang), label("axis_users", lang))
     fig.update_yaxes(tickformat=",", rangemode="tozero")
     return fig
 
@@ -225,7 +225,7 @@ def persona_size_figure(persona: pl.DataFrame, settings: DashboardSettings) -> g
             hovertemplate="%{y}: %{x:,}" + ("<br>%{customdata}" if has_description else "") + "<extra></extra>",
         )
     )
-    _base_layout(fig, label("chart_persona", lang), label("axis_users", lang), label("axis_persona", lang))
+    base_layout(fig, label("chart_persona", lang), label("axis_users", lang), label("axis_persona", lang))
     fig.update_xaxes(tickformat=",", rangemode="tozero")
     fig.update_yaxes(type="category", automargin=True)
     # Room on the right for the count and share printed past the longest bar.

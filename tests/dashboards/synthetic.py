@@ -109,10 +109,81 @@ def persona() -> pl.DataFrame:
     )
 
 
+def persona_k_evidence() -> pl.DataFrame:
+    return pl.DataFrame({"k": [3, 4, 5, 6], "silhouette": [0.31, 0.38, 0.35, 0.30], "stability": [0.9, 0.95, 0.8, 0.7],
+                         "chosen": [False, True, False, False]})
+
+
+def user_segment(users: int = 200) -> pl.DataFrame:
+    names = ["Young savers", "Credit revolvers", "Affluent investors", SMALL_PERSONA]
+    segments = ["Champions", "Loyal", "At risk", "Lost"]
+    return pl.DataFrame({
+        "user_id": [f"u{i:04d}" for i in range(users)],
+        "persona_id": [1 + (i % 3) if i % 40 else 4 for i in range(users)],
+        "persona_name": [names[i % 3] if i % 40 else names[3] for i in range(users)],
+        "rfm_segment": [segments[(i // 3) % 4] for i in range(users)],
+    })
+
+
+def lifecycle_counts() -> pl.DataFrame:
+    rows = []
+    for month, day in ((1, 31), (2, 28), (3, 31), (4, 30)):
+        for stage, users in (("new", 40 - 5 * month), ("active", 60 + month), ("at_risk", 12), ("churned", 3 * month + 8)):
+            rows.append((date(2026, month, day), stage, users))
+    return pl.DataFrame(rows, schema={"snapshot_date": pl.Date, "lifecycle_stage": pl.String, "users": pl.Int64},
+                        orient="row")
+
+
+def clv_holdout_tracking() -> pl.DataFrame:
+    weeks = list(range(1, 79))
+    actual = [sum(10 + (w % 5) for w in range(1, week + 1)) for week in weeks]
+    return pl.DataFrame({"week": weeks, "actual_cumulative": actual,
+                         "predicted_cumulative": [a * 1.02 for a in actual], "is_holdout": [w > 39 for w in weeks]})
+
+
+def clv_holdout_by_frequency() -> pl.DataFrame:
+    return pl.DataFrame({"frequency_bucket": ["0", "1", "2", "3+", "7+"], "users": [900, 300, 120, 60, 4],
+                         "actual_mean": [0.2, 0.9, 1.6, 3.0, 6.0], "predicted_mean": [0.25, 0.85, 1.5, 2.8, 5.5]})
+
+
+def value_by_group() -> pl.DataFrame:
+    return pl.DataFrame({
+        "grouping": ["acquisition_channel"] * 3 + ["persona_name"] * 2,
+        "group": ["app_store", "search_ads", "tiny_channel", "Young savers", "Credit revolvers"],
+        "users": [120, 70, 5, 90, 60],
+        "mean_clv": [500.0, 820.0, 50.0, 300.0, 900.0],
+        "mean_risk_adjusted_clv": [480.0, 700.0, 40.0, 299.0, 610.0],
+    })
+
+
+def clv_model() -> pl.DataFrame:
+    return pl.DataFrame({
+        "model": ["bg_nbd"] * 4 + ["gamma_gamma"] * 3,
+        "parameter": ["r", "alpha", "a", "b", "p", "q", "v"],
+        "value": [0.243, 4.414, 0.793, 2.426, 6.25, 3.74, 15.44],
+        "log_likelihood": [-9582.4] * 4 + [-4055.9] * 3,
+        "customers": [2357] * 4 + [946] * 3,
+    })
+
+
 def all_marts() -> dict[str, pl.DataFrame]:
+    retention = cohort_retention()
+    first_transaction = retention.with_columns(
+        pl.lit("first_transaction").alias("cohort_basis"),
+        (pl.col("retention_rate") * 1.1).alias("revenue_retention"))
     return {
+        "cohort_retention": pl.concat([
+            retention.with_columns(pl.lit("signup").alias("cohort_basis"), pl.col("retention_rate").alias("revenue_retention")),
+            first_transaction,
+        ]),
+        "persona_k_evidence": persona_k_evidence(),
+        "user_segment": user_segment(),
+        "lifecycle_counts": lifecycle_counts(),
+        "clv_holdout_tracking": clv_holdout_tracking(),
+        "clv_holdout_by_frequency": clv_holdout_by_frequency(),
+        "value_by_group": value_by_group(),
+        "clv_model": clv_model(),
         "kpi_daily": kpi_daily(),
-        "cohort_retention": cohort_retention(),
         "channel_roi": channel_roi(),
         "user_profile": user_profile(),
         "user_clv": user_clv(),

@@ -10,10 +10,14 @@ from dashboards import DashboardSettings, write_dashboards
 from dashboards.pages import executive
 
 
-def test_no_marts_at_all_writes_both_pages_with_notes(tmp_path: Path):
+def test_no_marts_at_all_writes_every_page_with_notes(tmp_path: Path):
     paths = write_dashboards(tmp_path / "out", {}, DashboardSettings())
 
-    assert [path.name for path in paths] == ["index.html", "executive.html"]
+    assert [path.name for path in paths] == ["index.html", "executive.html", "growth.html", "value.html"]
+    for page, sections in (("growth.html", 5), ("value.html", 6)):
+        page_html = (tmp_path / "out" / page).read_text(encoding="utf-8")
+        assert page_html.count('class="not-available"') == sections, page
+        assert "Plotly.newPlot" not in page_html
     html = paths[1].read_text(encoding="utf-8")
     assert html.count('class="not-available"') == 7  # tiles, two trends, cohorts, channels, lifecycle, personas
     assert "not available: the kpi_daily mart was not provided" in html

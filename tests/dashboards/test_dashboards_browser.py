@@ -22,11 +22,16 @@ def test_pages_render_without_errors_and_plots_have_points(chromium, marts, tmp_
 
     checks = {path.name: check_page(chromium, path) for path in paths}
 
-    assert set(checks) == {"index.html", "executive.html"}
+    assert set(checks) == {"index.html", "executive.html", "growth.html", "value.html"}
     assert checks["index.html"].problems(expect_plots=False) == []
-    assert checks["executive.html"].problems(expect_plots=True) == []
+    for page in ("executive.html", "growth.html", "value.html"):
+        assert checks[page].problems(expect_plots=True) == [], page
     # KPI tiles aside, the executive page has six charts: two trends, cohorts, channels, lifecycle, personas.
     assert len(checks["executive.html"].plots) == 6
+    # Growth: k evidence, persona x RFM, RFM sizes, lifecycle history (the persona table is HTML).
+    assert len(checks["growth.html"].plots) == 4
+    # Value: tracking, by frequency, by channel, by persona, revenue retention (the model table is HTML).
+    assert len(checks["value.html"].plots) == 5
 
 
 def test_page_without_any_marts_still_loads_cleanly(chromium, tmp_path: Path):

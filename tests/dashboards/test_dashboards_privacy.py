@@ -90,3 +90,22 @@ def test_average_ltv_needs_enough_users(marts):
     tiles = next(s for s in executive.build_sections(few, DashboardSettings()) if s.body_html)
 
     assert 'data-kpi="avg_ltv"><div class="name">Average LTV</div><div class="value">—' in tiles.body_html
+
+
+def test_growth_and_value_pages_hide_small_groups(tmp_path: Path):
+    from dashboards.pages import growth, value
+
+    marts = synthetic.all_marts()
+    settings = DashboardSettings(min_group_size=10)
+    growth_sections = {s.heading: s for s in growth.build_sections(marts, settings)}
+    persona_table = growth_sections["Personas"].body_html
+    assert synthetic.SMALL_PERSONA not in persona_table and "Young savers" in persona_table
+    heatmap = growth_sections["Personas across RFM segments"].figure
+    assert synthetic.SMALL_PERSONA not in heatmap.data[0].y
+    value_sections = {s.heading: s for s in value.build_sections(marts, settings)}
+    by_channel = value_sections["Mean CLV by acquisition channel, gross and net of credit loss"].figure
+    assert "tiny_channel" not in by_channel.data[0].y and "app_store" in by_channel.data[0].y
+    by_frequency = value_sections["Holdout check: transactions per user by calibration frequency"].figure
+    assert "7+" not in by_frequency.data[0].x
+    written = write_dashboards(tmp_path, marts, settings)
+    assert not any("tiny_channel" in p.read_text(encoding="utf-8") for p in written)

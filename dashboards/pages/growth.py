@@ -1,0 +1,138 @@
+"""Growth page: personas and how they were chosen, RFM segments, personas across segments, lifecycle over time."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboards.availability import unavailable_reason
+from dashboards.figures import FIGURE_HEIGHT, base_layout, date_axis
+from dashboards.html import Section, table_html
+from dashboards.labels import label, value_label
+from dashboards.privacy import suppress_small_groups
+from dashboards.settings import DashboardSettings
+
+SLUG = "growth"
+TITLE_KEY = "page_growth"
+
+Marts = Mapping[str, pl.DataFrame | None]
+
+# Journey order for stacked lifecycle areas.
+STAGE_ORDER = ("new", "active", "reactivated", "at_risk", "dormant", "churned", "never_transacted")
+
+
+def persona_table_section(marts: Marts, settings: DashboardSettings) -> Section:
+    lang = settings.language
+    heading = label("persona_table", lang)
+    reason = unavailable_reason(marts, "persona", ["persona_name", "users", "share", "description"], lang)
+    if reason:
+        return Section(heading, unavailable=(reason,))
+    shown = suppress_small_groups(marts["persona"], ["persona_name"], "users", settings.min_group_size)
+    rows = [
+        (name, f"{users:,}", f"{share:.1%}", description or "")
+        for name, users, share, description in shown.kept.sort("users", descending=True)
+        .select("persona_name", "users", "share", "description").iter_rows()
+    ]
+    headers = [label(key, lang) for key in ("col_persona", "col_users", "col_share", "col_description")]
+    notes = (label("hidden_personas", lang, count=shown.hidden_groups, n=settings.min_group_size),) \
+        if shown.hidden_groups else ()
+    return Section(heading, body_html=table_html(headers, rows, [False, True, True, False]), notes=notes)
+
+
+def k_evidence_section(marts: Marts, settings: DashboardSettings) -> Section:
+    lang = settings.language
+    heading = label("chart_k_evidence", lang)
+    reason = unavailable_reason(marts, "persona_k_evidence", ["k", "silhouette", "chosen"], lang)
+    if reason:
+        return Section(heading, unavailable=(reason,))
+    evidence = marts["persona_k_evidence"].sort("k")
+    fig = go.Figure(go.Scatter(x=evidence["k"].to_list(), y=evidence["silhouette"].to_list(), mode="lines+markers",
+                               name=label("series_silhouette", lang)))
+    if "stability" in evidence.columns and evidence["stability"].drop_nulls().len():
+        fig.add_trace(go.Scatter(x=evidence["k"].to_list(), y=evidence["stability"].to_list(), mode="lines+markers",
+                                 name=label("series_stability", lang)))
+    chosen = evidence.filter(pl.col("chosen"))
+    if chosen.height:
+        k = int(chosen["k"][0])
+        fig.add_vline(x=k, line_dash="dash", line_color="#6b7280",
+                      annotation_text=label("chosen_k", lang, k=k), annotation_position="top")
+    base_layout(fig, heading, label("axis_k", lang), label("axis_score", lang))
+    fig.update_xaxes(dtick=1)
+    return Section(heading, figure=fig)
+
+
+def rfm_section(marts: Marts, settings: DashboardSettings) -> Section:
+    lang = settings.language
+    heading = label("chart_rfm", lang)
+    reason = unavailable_reason(marts, "user_segment", ["rfm_segment"], lang)
+    if reason:
+        return Section(heading, unavailable=(reason,))
+    counts = marts["user_segment"].group_by("rfm_segment").agg(pl.len().cast(pl.Int64).alias("users"))
+    shown = suppress_small_groups(counts, ["rfm_segment"], "users", settings.min_group_size)
+    kept = shown.kept.sort("users")
+    fig = go.Figure(go.Bar(x=kept["users"].to_list(), y=kept["rfm_segment"].to_list(), orientation="h",
+                           hovertemplate="%{y}: %{x:,}<extra></extra>"))
+    base_layout(fig, heading, label("axis_users", lang), label("axis_segment", lang))
+    fig.update_layout(showlegend=False, height=max(FIGURE_HEIGHT, 60 + 28 * kept.height))
+    notes = (label("hidden_cells", lang, count=shown.hidden_groups, n=settings.min_group_size),) \
+        if shown.hidden_groups else ()
+    return Section(heading, figure=fig, notes=notes)
+
+
+def persona_rfm_section(marts: Marts, settings: DashboardSettings) -> Section:
+    """Heatmap of users per persona × RFM segment; cells below the minimum group size stay blank."""
+    lang = settings.language
+    heading = label("chart_persona_rfm", lang)
+    reason = unavailable_reason(marts, "user_segment", ["persona_name", "rfm_segment"], lang)
+    if reason:
+        return Section(heading, unavailable=(reason,))
+    cells = (
+        marts["user_segment"].drop_nulls(["persona_name", "rfm_segment"])
+        .group_by("persona_name", "rfm_segment").agg(pl.len().cast(pl.Int64).alias("users"))
+    )
+    hidden = cells.filter(pl.col("users") < settings.min_group_size).height
+    cells = cells.filter(pl.col("users") >= settings.min_group_size)
+    if cells.height == 0:
+        return Section(heading, unavailable=(label("reason_all_suppressed", lang, n=settings.min_group_size),))
+    grid = cells.pivot(on="rfm_segment", index="persona_name", values="users").sort("persona_name")
+    segments = sorted(c for c in grid.columns if c != "persona_name")
+    fig = go.Figure(go.Heatmap(
+        z=grid.select(segments).to_numpy(), x=segments, y=grid["persona_name"].to_list(), colorscale="Blues",
+        texttemplate="%{z:,}", hovertemplate="%{y}<br>%{x}: %{z:,}<extra></extra>",
+        colorbar={"title": {"text": label("axis_users", lang)}},
+    ))
+    base_layout(fig, heading, label("axis_segment", lang), label("axis_persona", lang))
+    fig.update_layout(height=max(FIGURE_HEIGHT, 140 + 40 * grid.height), margin={"l": 320})
+    notes = (label("hidden_cells", lang, count=hidden, n=settings.min_group_size),) if hidden else ()
+    return Section(heading, figure=fig, notes=notes)
+
+
+def lifecycle_history_section(marts: Marts, settings: DashboardSettings) -> Section:
+    lang = settings.language
+    heading = label("chart_lifecycle_history", lang)
+    reason = unavailable_reason(marts, "lifecycle_counts", ["snapshot_date", "lifecycle_stage", "users"], lang)
+    if reason:
+        return Section(heading, unavailable=(reason,))
+    counts = marts["lifecycle_counts"].filter(pl.col("users") >= settings.min_group_size).sort("snapshot_date")
+    present = set(counts["lifecycle_stage"].to_list())
+    fig = go.Figure([
+        go.Scatter(x=stage_rows["snapshot_date"].to_list(), y=stage_rows["users"].to_list(), mode="lines",
+                   stackgroup="stages", name=value_label("stage", stage, lang))
+        for stage in (*STAGE_ORDER, *sorted(present - set(STAGE_ORDER))) if stage in present
+        for stage_rows in [counts.filter(pl.col("lifecycle_stage") == stage)]
+    ])
+    base_layout(fig, heading, label("axis_date", lang), label("axis_users", lang))
+    date_axis(fig)
+    return Section(heading, figure=fig)
+
+
+def build_sections(marts: Marts, settings: DashboardSettings) -> list[Section]:
+    return [
+        persona_table_section(marts, settings),
+        k_evidence_section(marts, settings),
+        persona_rfm_section(marts, settings),
+        rfm_section(marts, settings),
+        lifecycle_history_section(marts, settings),
+    ]
