@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pipelines.settings import Settings
 from warehouse import connect, read_frame, table_exists
 
@@ -46,4 +48,7 @@ def print_summary(settings: Settings, run_id: str, seconds: float) -> None:
     print(f"\nwarehouse:   {settings.warehouse}")
     print(f"quarantine:  quarantine.rejected_rows (file, line, reasons) in the warehouse")
     print(f"dashboards:  {settings.dashboards_dir / 'index.html'}")
-    print("Dagster UI:  run `dagster dev` in the repository root; this run is in its history")
+    if os.environ.get("DAGSTER_HOME"):
+        print(f"Dagster UI:  run `dagster dev` with DAGSTER_HOME={os.environ['DAGSTER_HOME']}; this run is in its history")
+    else:
+        print("Dagster UI:  run `dagster dev` in the repository root; this run is in its history")
