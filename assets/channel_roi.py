@@ -5,13 +5,17 @@ import polars as pl
 
 from assets.notes import replace_notes
 from assets.resources import AnalysisResource, WarehouseResource
-from channels import attribute_all, build_journeys, channel_daily_spend, channel_roi as build_channel_roi
+from channels import attribute_all, build_journeys, build_non_converting_paths, channel_daily_spend
+from channels import channel_roi as build_channel_roi
 from channels import first_conversions, resolve_touchpoints, stitch_identities
 from warehouse import read_frame, write_frame
 
+MONEY = pl.Decimal(18, 2)
+# Spend is a sum of cents and stays exact; attributed revenue is exact for first/last touch and
+# rounded to the cent where a model splits a conversion.
 ROI_SCHEMA = {
-    "channel": pl.String, "attribution_model": pl.String, "spend": pl.Float64, "conversions": pl.Float64,
-    "revenue": pl.Float64, "cac": pl.Float64, "roas": pl.Float64, "ltv": pl.Float64, "ltv_to_cac": pl.Float64,
+    "channel": pl.String, "attribution_model": pl.String, "spend": MONEY, "conversions": pl.Float64,
+    "revenue": MONEY, "cac": pl.Float64, "roas": pl.Float64, "ltv": pl.Float64, "ltv_to_cac": pl.Float64,
 }
 
 
@@ -22,6 +26,9 @@ def channel_roi(context: dg.AssetExecutionContext, analysis: AnalysisResource,
     """One row per channel × attribution model: spend, attributed conversions and revenue, CAC, ROAS, LTV, LTV:CAC (marts.channel_roi).
 
     A conversion is a user's first completed purchase; touches count within the lookback window before it.
+    Users who never converted contribute their touches within the lookback window before the analysis
+    window end as non-converting paths, which only the Markov model reads. Models: first_touch,
+    last_touch, linear, time_decay, position_based, shapley, markov (rules in ``channels.attribution``).
     """
     notes: list[str] = []
     with warehouse.connection() as conn:
@@ -35,9 +42,10 @@ def channel_roi(context: dg.AssetExecutionContext, analysis: AnalysisResource,
         purchases = read_frame(conn, "SELECT user_id, txn_id, occurred_at, revenue, 'completed' AS status FROM core.purchases")
         spend = read_frame(
             conn,
-            "SELECT date, channel, CAST(spend AS DOUBLE) AS spend FROM staged.marketing_spend "
+            "SELECT date, channel, spend FROM staged.marketing_spend "
             "WHERE date <= (SELECT as_of FROM core.analysis_window)",
         )
+        cutoff = read_frame(conn, "SELECT window_end FROM core.analysis_window")["window_end"].item()
         user_value = read_frame(conn, "SELECT user_id, clv FROM marts.user_clv")
         if touchpoints.is_empty():
             notes.append("channel ROI not computed: no touchpoints (source `touchpoints` absent or empty)")
@@ -47,8 +55,12 @@ def channel_roi(context: dg.AssetExecutionContext, analysis: AnalysisResource,
             if spend.is_empty():
                 notes.append("no marketing spend: CAC and ROAS are empty (source `marketing_spend` absent or empty)")
             resolved = resolve_touchpoints(touchpoints, stitch_identities(events))
-            journeys = build_journeys(resolved, first_conversions(purchases), analysis.attribution_lookback_days)
-            roi = build_channel_roi(attribute_all(journeys), spend, user_value, journeys)
+            conversions = first_conversions(purchases)
+            lookback = analysis.attribution_lookback_days
+            journeys = build_journeys(resolved, conversions, lookback)
+            non_converting = build_non_converting_paths(resolved, conversions, cutoff, lookback)
+            attributed = attribute_all(journeys, non_converting=non_converting)
+            roi = _exact_money(build_channel_roi(attributed, spend, user_value, journeys), spend)
             daily_spend = channel_daily_spend(spend)
         rows = write_frame(conn, "marts.channel_roi", roi.select(list(ROI_SCHEMA)) if not roi.is_empty() else roi)
         write_frame(conn, "marts.channel_daily_spend", daily_spend)
@@ -56,6 +68,20 @@ def channel_roi(context: dg.AssetExecutionContext, analysis: AnalysisResource,
     for note in notes:
         context.log.warning(note)
     return dg.MaterializeResult(metadata={"dagster/row_count": rows, "models": dg.MetadataValue.json(sorted(roi["attribution_model"].unique().to_list()))})
+
+
+def _exact_money(roi: pl.DataFrame, spend: pl.DataFrame) -> pl.DataFrame:
+    """Spend summed in DECIMAL (exact to the cent), revenue rounded to the cent."""
+    exact_spend = spend.group_by(pl.col("channel").cast(pl.String)).agg(pl.col("spend").cast(MONEY).sum())
+    return (
+        roi.drop("spend")
+        .join(exact_spend, on="channel", how="left")
+        .with_columns(
+            pl.col("spend").fill_null(pl.lit(0, dtype=MONEY)).cast(MONEY),
+            pl.col("revenue").round(2).cast(MONEY),
+        )
+        .select(list(ROI_SCHEMA))
+    )
 
 
 channel_assets = [channel_roi]

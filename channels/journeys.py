@@ -2,10 +2,11 @@
 
 Grain of the output: one row per (conversion, touch), plus one ``(direct)`` row per conversion that
 had no touch in its window, so that credit always sums to the number of conversions.
+:func:`build_non_converting_paths` gives the paths of users who never converted (for Markov models).
 """
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 
@@ -131,3 +132,84 @@ def _number_conversions(conversions: pl.DataFrame) -> pl.DataFrame:
     if "conversion_id" in conversions.columns:
         return conversions
     return conversions.sort(["user_id", "converted_at"]).with_row_index("conversion_id")
+
+
+NON_CONVERTING_COLUMNS = [
+    "path_id",
+    "user_id",
+    "touchpoint_id",
+    "occurred_at",
+    "channel",
+    "touch_type",
+    "position",
+    "touches",
+]
+
+
+def build_non_converting_paths(
+    touchpoints: pl.DataFrame,
+    conversions: pl.DataFrame,
+    cutoff: datetime,
+    lookback_days: int = 30,
+    *,
+    touch_types: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """Assemble the paths that did not (yet) end in a conversion: the "null" paths of Markov models.
+
+    One path per user who has no conversion at all in ``conversions``: their touches with
+    ``cutoff - lookback_days <= occurred_at < cutoff``. The window mirrors the one of
+    :func:`build_journeys`, as if the user had been observed converting at the cut-off, so converting
+    and non-converting paths are equally long on average. Users who did convert are left out even
+    for touches after their conversion: with first-conversion journeys they are already customers,
+    and their later touches are neither a success nor a failure of acquisition.
+
+    Args:
+        touchpoints: As for :func:`build_journeys`.
+        conversions: As for :func:`build_journeys` (only ``user_id`` is used).
+        cutoff: End of the observation window (exclusive), e.g. the analysis window end; a
+            timezone-aware instant when ``occurred_at`` is.
+        lookback_days: Length of the window before ``cutoff``, in days (> 0).
+        touch_types: Keep only these touch types; all when None.
+
+    Returns:
+        Columns ``path_id`` (UInt32, numbered by user_id), ``user_id``, ``touchpoint_id``,
+        ``occurred_at``, ``channel``, ``touch_type``, ``position`` (Int32), ``touches`` (Int32),
+        sorted by path and position. Users with no touch in the window have no path.
+    """
+    require_columns(
+        touchpoints,
+        ["touchpoint_id", "user_id", "occurred_at", "channel", "touch_type"],
+        "touchpoints",
+    )
+    require_columns(conversions, ["user_id"], "conversions")
+    if lookback_days <= 0:
+        raise ValueError(f"lookback_days must be positive, got {lookback_days}")
+
+    touches = touchpoints.lazy().filter(
+        pl.col("user_id").is_not_null()
+        & (pl.col("occurred_at") < cutoff)
+        & (pl.col("occurred_at") >= cutoff - timedelta(days=lookback_days))
+    )
+    if touch_types is not None:
+        touches = touches.filter(pl.col("touch_type").is_in(list(touch_types)))
+    converted = conversions.lazy().select(pl.col("user_id").cast(touchpoints.schema["user_id"]))
+    paths = (
+        touches.join(converted, on="user_id", how="anti")
+        .select(
+            "user_id",
+            "touchpoint_id",
+            "occurred_at",
+            pl.col("channel").cast(pl.String),
+            pl.col("touch_type").cast(pl.String),
+        )
+        .sort(["user_id", "occurred_at", "touchpoint_id"])
+        .with_columns(
+            (pl.col("user_id").rle_id()).cast(pl.UInt32).alias("path_id"),
+        )
+        .with_columns(
+            (pl.int_range(pl.len(), dtype=pl.Int32).over("path_id") + 1).alias("position"),
+            pl.len().over("path_id").cast(pl.Int32).alias("touches"),
+        )
+        .select(NON_CONVERTING_COLUMNS)
+    )
+    return paths.collect()

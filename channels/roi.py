@@ -3,7 +3,7 @@
 import polars as pl
 
 from channels._columns import require_columns
-from channels.attribution import ATTRIBUTION_MODELS, assign_credit
+from channels.attribution import ATTRIBUTION_MODELS, AttributionSettings, assign_credit
 
 CHANNEL_ROI_COLUMNS = [
     "channel",
@@ -47,6 +47,8 @@ def channel_roi(
     spend: pl.DataFrame,
     user_value: pl.DataFrame | None,
     journeys: pl.DataFrame,
+    *,
+    settings: AttributionSettings | None = None,
 ) -> pl.DataFrame:
     """Combine attributed conversions with spend and customer value, per channel and model.
 
@@ -67,6 +69,7 @@ def channel_roi(
         spend: Marketing spend with ``channel`` and ``spend`` (any grain).
         user_value: ``user_id`` and ``clv`` (e.g. ``marts.user_clv``), or None.
         journeys: The journeys ``attributed`` was computed from (for credit-weighted ltv).
+        settings: The model knobs ``attributed`` was computed with.
 
     Returns:
         One row per channel × attribution model, sorted by model then channel, with columns
@@ -90,7 +93,7 @@ def channel_roi(
         ]
     ).unique()
 
-    ltv = _credit_weighted_ltv(journeys, user_value, models.to_series().to_list())
+    ltv = _credit_weighted_ltv(journeys, user_value, models.to_series().to_list(), settings)
     roi = (
         grid.join(
             attributed.with_columns(pl.col("channel").cast(pl.String)),
@@ -118,9 +121,16 @@ def channel_roi(
 
 
 def _credit_weighted_ltv(
-    journeys: pl.DataFrame, user_value: pl.DataFrame | None, models: list[str]
+    journeys: pl.DataFrame,
+    user_value: pl.DataFrame | None,
+    models: list[str],
+    settings: AttributionSettings | None,
 ) -> pl.DataFrame:
-    """Per channel × model, the credit-weighted mean clv of the users the channel converted."""
+    """Per channel × model, the credit-weighted mean clv of the users the channel converted.
+
+    Markov credit is even over the journeys a channel appears in, whatever the non-converting paths
+    make its total, so its weights here need only the converting journeys.
+    """
     schema = {"channel": pl.String, "attribution_model": pl.String, "ltv": pl.Float64}
     registered = [name for name in models if name in ATTRIBUTION_MODELS]
     if user_value is None or not registered:
@@ -129,7 +139,7 @@ def _credit_weighted_ltv(
     values = user_value.select("user_id", pl.col("clv").cast(pl.Float64))
     frames = []
     for name in registered:
-        credited = assign_credit(journeys, name).select("channel", "user_id", "credit")
+        credited = assign_credit(journeys, name, settings=settings).select("channel", "user_id", "credit")
         frames.append(
             credited.join(values, on="user_id", how="left")
             .group_by("channel")

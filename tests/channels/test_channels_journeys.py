@@ -1,7 +1,7 @@
 import polars as pl
 import pytest
 
-from channels import DIRECT_CHANNEL, build_journeys, first_conversions
+from channels import DIRECT_CHANNEL, build_journeys, build_non_converting_paths, first_conversions
 from tests.channels.channels_frames import (
     TS,
     at,
@@ -115,3 +115,27 @@ def test_first_conversions_takes_first_completed_transaction() -> None:
         {"user_id": pl.String, "converted_at": TS, "conversion_value": pl.Float64}
     )
     assert result.sort("user_id").rows() == [("u1", at(2), 2.25), ("u2", at(4), 4.0)]
+
+
+def test_non_converting_paths_are_the_window_before_the_cutoff_of_users_who_never_converted() -> None:
+    extra = touchpoints(
+        [
+            ("t20", "u6", at(2), "email", "click"),  # 29 days before the cut-off: inside
+            ("t21", "u6", at(1), "search", "impression"),  # exactly 30 days before: inside
+            ("t22", "u6", at(29, month=2), "social", "click"),  # 31 days before: outside
+            ("t23", "u6", at(31), "display", "click"),  # at the cut-off: outside
+        ]
+    )
+    paths = build_non_converting_paths(
+        pl.concat([scenario_touchpoints(), extra]), scenario_conversions(), cutoff=at(31), lookback_days=30
+    )
+    # u1, u2, u3, u5 converted (their later touches are not null paths); t12 has no user.
+    assert _paths(paths) == {"u4": ["display"], "u6": ["search", "email"]}
+    assert paths.columns == ["path_id", "user_id", "touchpoint_id", "occurred_at", "channel", "touch_type",
+                             "position", "touches"]
+    u6 = paths.filter(pl.col("user_id") == "u6")
+    assert u6["touchpoint_id"].to_list() == ["t21", "t20"]
+    assert (u6["position"].to_list(), u6["touches"].to_list()) == ([1, 2], [2, 2])
+    assert paths["path_id"].n_unique() == 2
+    early = build_non_converting_paths(scenario_touchpoints(), scenario_conversions(), cutoff=at(5))
+    assert early.is_empty()

@@ -3,7 +3,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from channels import DIRECT_CHANNEL, attribute_all, build_journeys, channel_daily_spend, channel_roi
+from channels import ATTRIBUTION_MODELS, DIRECT_CHANNEL, attribute_all, build_journeys, channel_daily_spend, channel_roi
 from tests.channels.channels_frames import scenario_conversions, scenario_touchpoints
 
 
@@ -47,7 +47,7 @@ def test_schema_and_grain(roi: pl.DataFrame) -> None:
     assert all(roi.schema[name] == pl.Float64 for name in roi.columns[2:])
     assert roi.select("channel", "attribution_model").is_unique().all()
     # display spent but has no touch; it still shows up under every model.
-    assert roi.height == 5 * 3
+    assert roi.height == 5 * len(ATTRIBUTION_MODELS)
 
 
 def test_last_touch_arithmetic_and_null_rules(roi: pl.DataFrame) -> None:
@@ -105,7 +105,7 @@ def test_conversions_and_revenue_reconcile_per_model(roi: pl.DataFrame) -> None:
         assert conversions == pytest.approx(4.0)
         assert revenue == pytest.approx(200.0)
     spend_totals = roi.group_by("attribution_model").agg(pl.col("spend").sum())["spend"]
-    assert spend_totals.to_list() == [550.0, 550.0, 550.0]
+    assert spend_totals.to_list() == [550.0] * len(ATTRIBUTION_MODELS)
 
 
 def test_channel_daily_spend_folds_campaigns() -> None:
@@ -119,3 +119,13 @@ def test_channel_daily_spend_folds_campaigns() -> None:
         (date(2024, 3, 2), "search", 200.0, 2000, 20),
         (date(2024, 3, 3), "display", 50.0, 800, 8),
     ]
+
+
+def test_markov_ltv_is_the_mean_clv_of_the_journeys_a_channel_appears_in(roi: pl.DataFrame) -> None:
+    social = _row(roi, "markov", "social")
+    # Removal effects search 1/3, social 2/3, email 2/3 over 3 chain conversions.
+    assert social["conversions"] == pytest.approx(1.2)
+    assert social["cac"] == pytest.approx(200.0 / 1.2)
+    # u1 (400) and u2 (100) both saw social; Markov weighs them evenly.
+    assert social["ltv"] == pytest.approx(250.0)
+    assert _row(roi, "markov", "email")["ltv"] == pytest.approx(400.0)  # u5 has no clv
