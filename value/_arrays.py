@@ -49,3 +49,20 @@ def group_identical_rows(*columns: NDArray[np.float64]) -> tuple[list[NDArray[np
     starts = np.flatnonzero(is_new)
     counts = np.diff(np.append(starts, order.size)).astype(np.float64)
     return [column[starts] for column in sorted_columns], counts
+
+
+def unique_rows(*columns: NDArray[np.float64]) -> tuple[list[NDArray[np.float64]], NDArray[np.intp]]:
+    """Distinct rows across ``columns`` and, for every input row, the index of its distinct row.
+
+    Used where a costly term depends on a subset of a customer's statistics (for example the
+    Pareto/NBD hypergeometric term on (frequency, time) pairs): evaluating it once per distinct
+    pair and gathering is much cheaper than once per customer.
+    """
+    order = np.lexsort(columns[::-1])
+    sorted_columns = [column[order] for column in columns]
+    is_new = np.ones(order.size, dtype=bool)
+    if order.size > 1:
+        is_new[1:] = np.logical_or.reduce([np.diff(column) != 0 for column in sorted_columns])
+    inverse = np.empty(order.size, dtype=np.intp)
+    inverse[order] = np.cumsum(is_new) - 1
+    return [column[is_new] for column in sorted_columns], inverse

@@ -35,6 +35,9 @@ class BetaGeoModel:
             (a fit ending at a stationary point without that is kept, with a RuntimeWarning).
     """
 
+    name = "bg_nbd"
+    parameter_names = PARAMETER_NAMES
+
     def __init__(self, penalizer: float = 0.0) -> None:
         self.penalizer = penalizer
 

@@ -90,11 +90,12 @@ def model_parameters_frame(
     """Fitted parameters in the ``marts.clv_model`` shape, one row per model parameter.
 
     Returns:
-        Columns ``model`` (str: "bg_nbd" / "gamma_gamma" / "shrunk_mean_spend"), ``parameter`` (str), ``value`` (Float64),
+        Columns ``model`` (str, the model's ``name``: "bg_nbd", "pareto_nbd" or "mbg_nbd" for the
+        transaction model, "gamma_gamma" / "shrunk_mean_spend"), ``parameter`` (str), ``value`` (Float64),
         ``log_likelihood`` (Float64, the model's total), ``customers`` (Int64, customers fitted),
         ``time_unit`` (str, see :func:`time_unit_name`), ``converged`` (Boolean).
     """
-    fitted = [("bg_nbd", bgnbd)] + ([(gamma_gamma.name, gamma_gamma)] if gamma_gamma is not None else [])
+    fitted = [(bgnbd.name, bgnbd)] + ([(gamma_gamma.name, gamma_gamma)] if gamma_gamma is not None else [])
     rows = [
         {
             "model": model_name,
