@@ -9,9 +9,8 @@ from dashboards.targets import TargetsError, load_targets
 from warehouse import read_frame, table_exists
 
 DASHBOARD_MARTS = ("kpi_daily", "cohort_retention", "channel_roi", "user_clv", "user_profile", "persona",
-                   "persona_k_evidence", "user_segment", "lifecycle_counts", "clv_model", "value_by_group")
-# Marts written by multi-assets under another step name, or optional ones; read when present.
-OPTIONAL_MARTS = ("clv_holdout_tracking", "clv_holdout_by_frequency")
+                   "persona_k_evidence", "user_segment", "lifecycle_counts", "clv_model", "value_by_group",
+                   "clv_holdout_tracking", "clv_holdout_by_frequency")
 
 
 @dg.asset(group_name="reporting", kinds={"plotly", "html"},
@@ -24,7 +23,7 @@ def dashboards(context: dg.AssetExecutionContext, analysis: AnalysisResource, re
         # Pages compute in floating point; the warehouse keeps exact decimals.
         marts = {
             name: read_frame(conn, f"SELECT * FROM marts.{name}").with_columns(pl.col(pl.Decimal).cast(pl.Float64))
-            for name in (*DASHBOARD_MARTS, *OPTIONAL_MARTS) if table_exists(conn, f"marts.{name}")
+            for name in DASHBOARD_MARTS if table_exists(conn, f"marts.{name}")
         }
     try:
         targets = load_targets(analysis.targets_file) if analysis.targets_file else {}

@@ -41,6 +41,7 @@ class AnalysisResource(dg.ConfigurableResource):
 
     as_of: str | None = None  # ISO date; default: the latest timestamp in the data
     clv_horizon_days: int = 365
+    holdout_weeks: int | None = None  # lifetime-value holdout check; default half the history, at most 39
     attribution_lookback_days: int = 30
     min_group_size: int = 10
     language: str = "en"

@@ -54,6 +54,9 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warehouse", type=Path, default=None, help="DuckDB file (default data/fingrowth.duckdb)")
     parser.add_argument("--out", type=Path, default=None, help="output folder for dashboards (default out/)")
     parser.add_argument("--as-of", type=parse_as_of, default=None, help="analysis date YYYY-MM-DD (default: latest in data)")
+    parser.add_argument("--holdout-weeks", type=int, default=None,
+                        help="weeks before the as-of date held out to check the lifetime-value model "
+                             "(default: half the history, at most 39)")
     parser.add_argument("--targets", type=Path, default=None,
                         help="YAML of executive KPI targets (default config/targets.yaml when present)")
 
@@ -86,6 +89,10 @@ def _settings(args: argparse.Namespace, landing: Path) -> Settings:
         values["as_of"] = args.as_of
     if args.targets:
         values["targets"] = args.targets
+    if args.holdout_weeks is not None:
+        if args.holdout_weeks < 1:
+            raise ValueError("--holdout-weeks must be at least 1")
+        values["holdout_weeks"] = args.holdout_weeks
     return replace(settings, **values).validated()
 
 

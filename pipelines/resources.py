@@ -14,6 +14,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "analysis": AnalysisResource(
             as_of=settings.as_of.isoformat() if settings.as_of else None,
             clv_horizon_days=settings.clv_horizon_days,
+            holdout_weeks=settings.holdout_weeks,
             min_group_size=settings.min_group_size,
             language=settings.language,
             campaigns_dir=str(settings.campaigns_dir) if settings.campaigns_dir else None,

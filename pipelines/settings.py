@@ -19,7 +19,8 @@ class Settings:
 
     Environment variables: FINGROWTH_LANDING, FINGROWTH_WAREHOUSE, FINGROWTH_OUT, FINGROWTH_AS_OF,
     FINGROWTH_TIMEZONE, FINGROWTH_LANGUAGE (en|zh), FINGROWTH_MIN_GROUP_SIZE, FINGROWTH_CLV_HORIZON_DAYS,
-    FINGROWTH_CAMPAIGNS_DIR, FINGROWTH_TARGETS (YAML of executive KPI targets; default config/targets.yaml
+    FINGROWTH_CAMPAIGNS_DIR, FINGROWTH_HOLDOUT_WEEKS (lifetime-value holdout check; default half the
+    history, at most 39), FINGROWTH_TARGETS (YAML of executive KPI targets; default config/targets.yaml
     when it exists).
     """
 
@@ -33,6 +34,7 @@ class Settings:
     clv_horizon_days: int = 365
     campaigns_dir: Path | None = None
     targets: Path | None = None
+    holdout_weeks: int | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -57,6 +59,8 @@ class Settings:
             values["clv_horizon_days"] = _positive_int("FINGROWTH_CLV_HORIZON_DAYS", env["FINGROWTH_CLV_HORIZON_DAYS"])
         if env.get("FINGROWTH_CAMPAIGNS_DIR"):
             values["campaigns_dir"] = Path(env["FINGROWTH_CAMPAIGNS_DIR"])
+        if env.get("FINGROWTH_HOLDOUT_WEEKS"):
+            values["holdout_weeks"] = _positive_int("FINGROWTH_HOLDOUT_WEEKS", env["FINGROWTH_HOLDOUT_WEEKS"])
         if env.get("FINGROWTH_TARGETS"):
             values["targets"] = Path(env["FINGROWTH_TARGETS"])
         elif DEFAULT_TARGETS.is_file():

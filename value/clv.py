@@ -85,20 +85,26 @@ def time_unit_name(time_unit_days: float) -> str:
 
 def model_parameters_frame(
     bgnbd: BetaGeoModel, gamma_gamma: GammaGammaModel | ShrunkMeanSpendModel | None = None,
-    time_unit_days: float = 7.0
+    time_unit_days: float = 7.0,
 ) -> pl.DataFrame:
     """Fitted parameters in the ``marts.clv_model`` shape, one row per model parameter.
 
+    ``bgnbd`` may be any fitted transaction model with a ``name`` (BG/NBD, Pareto/NBD, MBG/NBD).
+
     Returns:
-        Columns ``model`` (str, the model's ``name``: "bg_nbd", "pareto_nbd" or "mbg_nbd" for the
-        transaction model, "gamma_gamma" / "shrunk_mean_spend"), ``parameter`` (str), ``value`` (Float64),
+        Columns ``model`` (str: the model's ``name``, e.g. "bg_nbd" / "gamma_gamma" /
+        "shrunk_mean_spend"), ``parameter`` (str), ``value`` (Float64),
         ``log_likelihood`` (Float64, the model's total), ``customers`` (Int64, customers fitted),
         ``time_unit`` (str, see :func:`time_unit_name`), ``converged`` (Boolean).
     """
-    fitted = [(bgnbd.name, bgnbd)] + ([(gamma_gamma.name, gamma_gamma)] if gamma_gamma is not None else [])
+    return parameters_frame([bgnbd] + ([gamma_gamma] if gamma_gamma is not None else []), time_unit_days)
+
+
+def parameters_frame(models: list, time_unit_days: float = 7.0) -> pl.DataFrame:
+    """One row per parameter of every fitted model given, in the ``marts.clv_model`` shape."""
     rows = [
         {
-            "model": model_name,
+            "model": model.name,
             "parameter": parameter,
             "value": value,
             "log_likelihood": model.log_likelihood_,
@@ -106,16 +112,18 @@ def model_parameters_frame(
             "time_unit": time_unit_name(time_unit_days),
             "converged": model.converged_,
         }
-        for model_name, model in fitted
+        for model in models
         for parameter, value in model.params_.items()
     ]
-    schema = {
-        "model": pl.String,
-        "parameter": pl.String,
-        "value": pl.Float64,
-        "log_likelihood": pl.Float64,
-        "customers": pl.Int64,
-        "time_unit": pl.String,
-        "converged": pl.Boolean,
-    }
-    return pl.DataFrame(rows, schema=schema)
+    return pl.DataFrame(rows, schema=PARAMETERS_SCHEMA)
+
+
+PARAMETERS_SCHEMA = {
+    "model": pl.String,
+    "parameter": pl.String,
+    "value": pl.Float64,
+    "log_likelihood": pl.Float64,
+    "customers": pl.Int64,
+    "time_unit": pl.String,
+    "converged": pl.Boolean,
+}

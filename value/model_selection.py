@@ -37,7 +37,7 @@ def default_candidates() -> tuple[TransactionModel, ...]:
 
 
 class TransactionModelSelection(NamedTuple):
-    """Result of :func:`select_transaction_model`; unpacks as ``model, candidates``.
+    """Result of :func:`select_transaction_model`; unpacks as ``model, candidates, fitted``.
 
     Attributes:
         model: the chosen fitted model.
@@ -46,10 +46,12 @@ class TransactionModelSelection(NamedTuple):
             ``n_params`` (Int64), ``aic`` (Float64, 2 n_params - 2 log_likelihood, null when
             failed), ``converged`` (Boolean, null when failed), ``chosen`` (Boolean, true for
             exactly one row) and ``error`` (str, the ModelFitError message, null when fitted).
+        fitted: every candidate that could be fitted, by name, in the order given.
     """
 
     model: TransactionModel
     candidates: pl.DataFrame
+    fitted: dict[str, TransactionModel]
 
 
 def select_transaction_model(
@@ -128,4 +130,5 @@ def select_transaction_model(
     return TransactionModelSelection(
         model=fitted[chosen],  # type: ignore[arg-type]
         candidates=pl.DataFrame(rows, schema=CANDIDATES_SCHEMA),
+        fitted={name: model for name, model in zip(names, fitted, strict=True) if model is not None},
     )

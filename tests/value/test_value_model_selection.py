@@ -34,7 +34,8 @@ def cdnow_selection(cdnow_summary: pl.DataFrame):
 
 
 def test_cdnow_selection_frame(cdnow_selection, cdnow_summary: pl.DataFrame) -> None:
-    model, frame = cdnow_selection
+    model, frame, fitted = cdnow_selection
+    assert list(fitted) == ["bg_nbd", "pareto_nbd", "mbg_nbd"] and fitted[model.name] is model
     assert frame.schema == pl.Schema(
         {"model": pl.String, "log_likelihood": pl.Float64, "n_params": pl.Int64, "aic": pl.Float64,
          "converged": pl.Boolean, "chosen": pl.Boolean, "error": pl.String}
@@ -55,7 +56,7 @@ def test_cdnow_selection_frame(cdnow_selection, cdnow_summary: pl.DataFrame) -> 
 
 def test_failed_candidate_is_recorded_and_skipped(cdnow_summary: pl.DataFrame) -> None:
     pareto = ParetoNBDModel()
-    model, frame = select_transaction_model(cdnow_summary, candidates=[_AlwaysFails(), pareto])
+    model, frame, _ = select_transaction_model(cdnow_summary, candidates=[_AlwaysFails(), pareto])
     assert model.name == "pareto_nbd"
     assert not hasattr(pareto, "params_"), "candidates passed in must stay unfitted"
     failed = frame.row(0, named=True)
@@ -65,10 +66,10 @@ def test_failed_candidate_is_recorded_and_skipped(cdnow_summary: pl.DataFrame) -
 
 
 def test_ties_go_to_fewer_parameters_then_to_the_first_listed(cdnow_summary: pl.DataFrame) -> None:
-    model, frame = select_transaction_model(cdnow_summary, candidates=[BetaGeoModel(), _ThreeParameterBG()])
+    model, frame, _ = select_transaction_model(cdnow_summary, candidates=[BetaGeoModel(), _ThreeParameterBG()])
     assert model.name == "bg_nbd_three"
     assert frame["chosen"].to_list() == [False, True]
-    model, frame = select_transaction_model(cdnow_summary, candidates=[_RenamedBG(), BetaGeoModel()])
+    model, frame, _ = select_transaction_model(cdnow_summary, candidates=[_RenamedBG(), BetaGeoModel()])
     assert model.name == "bg_nbd_again"
     assert frame["chosen"].to_list() == [True, False]
 
