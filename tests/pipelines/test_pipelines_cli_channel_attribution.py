@@ -59,13 +59,13 @@ def _write_landing(paths: pl.DataFrame, landing: Path) -> None:
             pl.int_ranges(0, "total_conversions").alias("copy"),
             (pl.col("total_conversion_value") / pl.col("total_conversions")).round(2).alias("value"),
         )
-        .explode("copy")
+        .explode("copy", empty_as_null=False)
         .with_columns(pl.format("c{}-{}", "path_no", "copy").alias("user_id"))
     )
     lost = (
         numbered.filter(pl.col("total_null") > 0)
         .with_columns(pl.int_ranges(0, "total_null").alias("copy"))
-        .explode("copy")
+        .explode("copy", empty_as_null=False)
         .with_columns(pl.format("n{}-{}", "path_no", "copy").alias("user_id"))
     )
     people = pl.concat([converted.select("user_id", "channels"), lost.select("user_id", "channels")])
@@ -81,7 +81,7 @@ def _write_landing(paths: pl.DataFrame, landing: Path) -> None:
         pl.col("value").map_elements(lambda v: f"{v:.2f}", return_dtype=pl.String).alias("revenue"),
         pl.lit("completed").alias("status"),
     ).write_csv(landing / "transactions.csv")
-    people.explode("channels").with_columns(
+    people.explode("channels", empty_as_null=False).with_columns(
         pl.int_range(pl.len()).over("user_id").alias("minute")
     ).select(
         (pl.lit(TOUCH_DAY) + pl.duration(minutes="minute")).dt.strftime(iso).alias("occurred_at"),
@@ -133,7 +133,7 @@ def pipeline(tmp_path_factory) -> dict[str, dict[str, tuple[float, float]]]:
 def test_every_model_reconciles_to_the_reference_conversions(pipeline) -> None:
     paths = _reference_paths()
     total = paths["total_conversions"].sum()
-    channels = set(paths["path"].str.split(">").list.eval(pl.element().str.strip_chars()).explode())
+    channels = set(paths["path"].str.split(">").list.eval(pl.element().str.strip_chars()).explode(empty_as_null=False))
     assert set(pipeline) == {"first_touch", "last_touch", "linear", "time_decay", "position_based", "shapley",
                              "markov"}
     for model, per_channel in pipeline.items():
