@@ -11,6 +11,13 @@ from channels import first_conversions, resolve_touchpoints, stitch_identities
 from warehouse import read_frame, write_frame
 
 MONEY = pl.Decimal(18, 2)
+# What counts as a conversion: the user's first purchase of any kind, their first funded loan, or
+# their first fund purchase.
+CONVERSION_FILTERS = {
+    "first_transaction": "",
+    "first_credit": " WHERE product_line = 'credit'",
+    "first_wealth": " WHERE product_line = 'wealth'",
+}
 # Spend is a sum of cents and stays exact; attributed revenue is exact for first/last touch and
 # rounded to the cent where a model splits a conversion.
 ROI_SCHEMA = {
@@ -25,7 +32,8 @@ def channel_roi(context: dg.AssetExecutionContext, analysis: AnalysisResource,
                 warehouse: WarehouseResource) -> dg.MaterializeResult:
     """One row per channel × attribution model: spend, attributed conversions and revenue, CAC, ROAS, LTV, LTV:CAC (marts.channel_roi).
 
-    A conversion is a user's first completed purchase; touches count within the lookback window before it.
+    A conversion is a user's first completed purchase (or, by configuration, first funded loan or first fund
+    purchase); touches count within the lookback window before it.
     Users who never converted contribute their touches within the lookback window before the analysis
     window end as non-converting paths, which only the Markov model reads. Models: first_touch,
     last_touch, linear, time_decay, position_based, shapley, markov (rules in ``channels.attribution``).
@@ -39,7 +47,9 @@ def channel_roi(context: dg.AssetExecutionContext, analysis: AnalysisResource,
             f"SELECT user_id, anonymous_id, occurred_at FROM staged.events "
             f"WHERE user_id IS NOT NULL AND anonymous_id IS NOT NULL AND occurred_at < {window_end}",
         )
-        purchases = read_frame(conn, "SELECT user_id, txn_id, occurred_at, revenue, 'completed' AS status FROM core.purchases")
+        purchases = read_frame(
+            conn, "SELECT user_id, txn_id, occurred_at, revenue, 'completed' AS status FROM core.purchases"
+            + CONVERSION_FILTERS[analysis.conversion])
         spend = read_frame(
             conn,
             "SELECT date, channel, spend FROM staged.marketing_spend "

@@ -43,6 +43,7 @@ class AnalysisResource(dg.ConfigurableResource):
     clv_horizon_days: int = 365
     holdout_weeks: int | None = None  # lifetime-value holdout check; default half the history, at most 39
     attribution_lookback_days: int = 30
+    conversion: str = "first_transaction"  # or first_credit (first funded loan), first_wealth (first fund purchase)
     min_group_size: int = 10
     language: str = "en"
     campaigns_dir: str | None = None  # default: the example campaigns shipped with the package

@@ -15,6 +15,8 @@ def build_resources(settings: Settings) -> dict[str, object]:
             as_of=settings.as_of.isoformat() if settings.as_of else None,
             clv_horizon_days=settings.clv_horizon_days,
             holdout_weeks=settings.holdout_weeks,
+            attribution_lookback_days=settings.attribution_lookback_days,
+            conversion=settings.conversion,
             min_group_size=settings.min_group_size,
             language=settings.language,
             campaigns_dir=str(settings.campaigns_dir) if settings.campaigns_dir else None,

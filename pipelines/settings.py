@@ -11,6 +11,7 @@ DEFAULT_LANDING = Path("data/landing")
 DEFAULT_WAREHOUSE = Path("data/fingrowth.duckdb")
 DEFAULT_OUT = Path("out")
 DEFAULT_TARGETS = Path("config/targets.yaml")
+CONVERSIONS = ("first_transaction", "first_credit", "first_wealth")
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,8 @@ class Settings:
 
     Environment variables: FINGROWTH_LANDING, FINGROWTH_WAREHOUSE, FINGROWTH_OUT, FINGROWTH_AS_OF,
     FINGROWTH_TIMEZONE, FINGROWTH_LANGUAGE (en|zh), FINGROWTH_MIN_GROUP_SIZE, FINGROWTH_CLV_HORIZON_DAYS,
-    FINGROWTH_CAMPAIGNS_DIR, FINGROWTH_HOLDOUT_WEEKS (lifetime-value holdout check; default half the
+    FINGROWTH_CAMPAIGNS_DIR, FINGROWTH_ATTRIBUTION_LOOKBACK_DAYS (default 30), FINGROWTH_CONVERSION
+    (first_transaction | first_credit | first_wealth), FINGROWTH_HOLDOUT_WEEKS (lifetime-value holdout check; default half the
     history, at most 39), FINGROWTH_TARGETS (YAML of executive KPI targets; default config/targets.yaml
     when it exists).
     """
@@ -35,6 +37,8 @@ class Settings:
     campaigns_dir: Path | None = None
     targets: Path | None = None
     holdout_weeks: int | None = None
+    attribution_lookback_days: int = 30
+    conversion: str = "first_transaction"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -59,6 +63,11 @@ class Settings:
             values["clv_horizon_days"] = _positive_int("FINGROWTH_CLV_HORIZON_DAYS", env["FINGROWTH_CLV_HORIZON_DAYS"])
         if env.get("FINGROWTH_CAMPAIGNS_DIR"):
             values["campaigns_dir"] = Path(env["FINGROWTH_CAMPAIGNS_DIR"])
+        if env.get("FINGROWTH_ATTRIBUTION_LOOKBACK_DAYS"):
+            values["attribution_lookback_days"] = _positive_int(
+                "FINGROWTH_ATTRIBUTION_LOOKBACK_DAYS", env["FINGROWTH_ATTRIBUTION_LOOKBACK_DAYS"])
+        if env.get("FINGROWTH_CONVERSION"):
+            values["conversion"] = env["FINGROWTH_CONVERSION"]
         if env.get("FINGROWTH_HOLDOUT_WEEKS"):
             values["holdout_weeks"] = _positive_int("FINGROWTH_HOLDOUT_WEEKS", env["FINGROWTH_HOLDOUT_WEEKS"])
         if env.get("FINGROWTH_TARGETS"):
@@ -72,6 +81,8 @@ class Settings:
             raise ValueError(f"language must be 'en' or 'zh', got {self.language!r}")
         if self.min_group_size < 1:
             raise ValueError("min_group_size must be at least 1")
+        if self.conversion not in CONVERSIONS:
+            raise ValueError(f"conversion must be one of {', '.join(CONVERSIONS)}, got {self.conversion!r}")
         if self.targets is not None and not self.targets.is_file():
             raise FileNotFoundError(f"targets file {self.targets} does not exist")
         return self

@@ -166,6 +166,28 @@ def clv_model() -> pl.DataFrame:
     })
 
 
+def channel_payback() -> pl.DataFrame:
+    rows = []
+    for channel, cac, per_month, users in (("search", 300.0, 80.0, 120), ("social", 250.0, 30.0, 60),
+                                           (SMALL_CHANNEL, 100.0, 50.0, 3)):
+        for month in range(6):
+            rows.append((channel, month, users - month, per_month * (month + 1), cac))
+    return pl.DataFrame(rows, schema={"acquisition_channel": pl.String, "month": pl.Int64, "users": pl.Int64,
+                                      "cumulative_revenue_per_user": pl.Float64, "cac": pl.Float64}, orient="row")
+
+
+def channel_quality() -> pl.DataFrame:
+    rows = [
+        ("search", "all", 120, 0.9, 0.7, 40, 0.05, 36000.0, 300.0, 900.0, 850.0, 3.0, 2.4, 3),
+        ("social", "all", 60, 0.7, 0.4, 20, 0.15, 15000.0, 250.0, 400.0, 300.0, 1.6, 0.2, None),
+        (SMALL_CHANNEL, "all", 3, 1.0, 1.0, 1, 0.0, 300.0, 100.0, 500.0, 500.0, 5.0, 4.0, 1),
+        ("search", "2026-01", 70, 0.9, 0.7, 25, 0.04, 20000.0, 285.7, 950.0, 900.0, 3.3, 2.2, None),
+    ]
+    schema = ["acquisition_channel", "cohort", "users", "kyc_pass_rate", "first_txn_rate", "borrowers", "default_rate",
+              "spend", "cac", "mean_clv", "mean_risk_adjusted_clv", "ltv_to_cac", "risk_adjusted_roi", "payback_months"]
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
 def all_marts() -> dict[str, pl.DataFrame]:
     retention = cohort_retention()
     first_transaction = retention.with_columns(
@@ -183,6 +205,8 @@ def all_marts() -> dict[str, pl.DataFrame]:
         "clv_holdout_by_frequency": clv_holdout_by_frequency(),
         "value_by_group": value_by_group(),
         "clv_model": clv_model(),
+        "channel_payback": channel_payback(),
+        "channel_quality": channel_quality(),
         "kpi_daily": kpi_daily(),
         "channel_roi": channel_roi(),
         "user_profile": user_profile(),

@@ -22,9 +22,9 @@ def test_pages_render_without_errors_and_plots_have_points(chromium, marts, tmp_
 
     checks = {path.name: check_page(chromium, path) for path in paths}
 
-    assert set(checks) == {"index.html", "executive.html", "growth.html", "value.html"}
+    assert set(checks) == {"index.html", "executive.html", "growth.html", "value.html", "channels.html"}
     assert checks["index.html"].problems(expect_plots=False) == []
-    for page in ("executive.html", "growth.html", "value.html"):
+    for page in ("executive.html", "growth.html", "value.html", "channels.html"):
         assert checks[page].problems(expect_plots=True) == [], page
     # KPI tiles aside, the executive page has six charts: two trends, cohorts, channels, lifecycle, personas.
     assert len(checks["executive.html"].plots) == 6
@@ -32,6 +32,8 @@ def test_pages_render_without_errors_and_plots_have_points(chromium, marts, tmp_
     assert len(checks["growth.html"].plots) == 4
     # Value: tracking, by frequency, by channel, by persona, revenue retention (the model table is HTML).
     assert len(checks["value.html"].plots) == 5
+    # Channels: models side by side and payback curves (ROI and quality are tables).
+    assert len(checks["channels.html"].plots) == 2
 
 
 def test_page_without_any_marts_still_loads_cleanly(chromium, tmp_path: Path):

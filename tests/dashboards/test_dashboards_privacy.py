@@ -109,3 +109,14 @@ def test_growth_and_value_pages_hide_small_groups(tmp_path: Path):
     assert "7+" not in by_frequency.data[0].x
     written = write_dashboards(tmp_path, marts, settings)
     assert not any("tiny_channel" in p.read_text(encoding="utf-8") for p in written)
+
+
+def test_channel_page_hides_small_channels():
+    from dashboards.pages import channels
+
+    marts = synthetic.all_marts()
+    sections = channels.build_sections(marts, DashboardSettings(min_group_size=10))
+    text = " ".join(s.body_html for s in sections) + " ".join(
+        str(trace.x) + str(trace.name) for s in sections if s.figure is not None for trace in s.figure.data)
+    assert synthetic.SMALL_CHANNEL not in text
+    assert "search" in text

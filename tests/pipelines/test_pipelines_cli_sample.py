@@ -105,3 +105,22 @@ def test_lifecycle_history_and_both_cohort_bases(sample_run):
     first_month = query(warehouse, "SELECT min(revenue_retention), max(revenue_retention) FROM marts.cohort_retention "
                                    "WHERE period = 0 AND cohort_basis = 'first_transaction'")[0]
     assert first_month == (1.0, 1.0)
+
+
+@pytest.mark.slow
+def test_channel_quality_covers_every_acquired_user(sample_run):
+    workdir, _ = sample_run
+    warehouse = workdir / "w.duckdb"
+    totals = query(warehouse, "SELECT sum(users), count(*) FILTER (WHERE kyc_pass_rate BETWEEN 0 AND 1), count(*) "
+                              "FROM marts.channel_quality WHERE cohort = 'all'")[0]
+    assert totals[0] == query(warehouse, "SELECT count(*) FROM marts.user_profile")[0][0]
+    assert totals[1] == totals[2]
+    by_cohort = query(warehouse, "SELECT sum(users) FROM marts.channel_quality WHERE cohort <> 'all'")[0][0]
+    assert by_cohort == totals[0]
+    paid_spend = query(warehouse, "SELECT count(*) FROM marts.channel_quality WHERE cohort = 'all' AND cac > 0")[0][0]
+    assert paid_spend > 0
+    curve = query(warehouse, "SELECT acquisition_channel, month, users FROM marts.channel_payback "
+                             "ORDER BY acquisition_channel, month")
+    for channel in {c for c, _, _ in curve}:
+        users = [u for c, _, u in curve if c == channel]
+        assert users == sorted(users, reverse=True)  # fewer users are old enough for later months
