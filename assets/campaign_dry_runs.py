@@ -8,7 +8,7 @@ import polars as pl
 from assets.notes import replace_notes
 from assets.resources import AnalysisResource, WarehouseResource
 from campaigns import campaign_paths, dry_run, load_campaign, load_template, template_path
-from warehouse import read_frame
+from warehouse import read_frame, table_exists
 
 UNSUBSCRIBE_BASE_URL = "https://example.com/unsubscribe"
 
@@ -34,6 +34,9 @@ def campaign_dry_runs(context: dg.AssetExecutionContext, analysis: AnalysisResou
         segments = read_frame(conn, "SELECT user_id, persona_id, persona_name, rfm_segment FROM marts.user_segment")
         consents = read_frame(conn, "SELECT * FROM staged.consents")
         people = read_frame(conn, PEOPLE_SQL)
+        # Unsubscribes and bounces from the SendGrid webhook (written by campaign launches, not this asset).
+        suppressions = (read_frame(conn, "SELECT DISTINCT user_id, reason FROM campaigns.suppressions")
+                        if table_exists(conn, "campaigns.suppressions") else None)
         notes = []
         if consents.height == 0:
             notes.append("no consent records (source consents absent or empty): every audience member is "
@@ -46,7 +49,7 @@ def campaign_dry_runs(context: dg.AssetExecutionContext, analysis: AnalysisResou
             campaign = load_campaign(path)
             template = load_template(template_path(campaign.template_id, campaign.template_version))
             result = dry_run(campaign, template, segments.with_columns(pl.col("persona_name").fill_null("全部用户")),
-                             consents, people, window_end, UNSUBSCRIBE_BASE_URL)
+                             consents, people, window_end, UNSUBSCRIBE_BASE_URL, suppressions=suppressions)
             results.append((campaign.campaign_id, result))
             counts = dict(result.decisions.group_by("decision").len().iter_rows())
             context.log.info(f"campaign {campaign.campaign_id}: {counts} (dry run, nothing sent)")

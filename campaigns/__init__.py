@@ -1,6 +1,7 @@
 """Campaigns: templates, campaign definitions, per-recipient compliance decisions and dry runs.
 
-A pure library (no Dagster, no I/O beyond reading its own YAML files).
+No Dagster here. The decision, template and rendering modules are pure; `registry`, `launch`, `delivery`
+and `webhook` keep their state in the warehouse (DuckDB, schema `campaigns`) and talk to SendGrid.
 """
 
 from campaigns.campaign import Campaign, load_campaign, parse_campaign, select_audience

@@ -27,6 +27,8 @@ class RuleContext:
     # as_of's calendar date in the business time zone; ages turn over on local dates.
     as_of_date: date
     latest_consents: pl.DataFrame
+    # One row per suppressed user (user_id, reason); any suppression ever recorded applies (fail closed).
+    suppressions: pl.DataFrame | None = None
 
 
 Check = Callable[[pl.DataFrame, Rule, RuleContext], pl.Series]
@@ -101,7 +103,22 @@ def suitability_check(members: pl.DataFrame, rule: Rule, ctx: RuleContext) -> pl
     return members.select(reason.otherwise(None).alias(rule.rule_id)).to_series()
 
 
+def not_suppressed_check(members: pl.DataFrame, rule: Rule, ctx: RuleContext) -> pl.Series:
+    """Not unsubscribed, bounced or reported as spam (CN-EM-04 / US-CS-06 / EU-CONS-03)."""
+    suppressed = ctx.suppressions
+    if suppressed is None or suppressed.height == 0:
+        return pl.Series(rule.rule_id, [None] * members.height, pl.String)
+    first = (suppressed.select(pl.col("user_id").cast(pl.String), pl.col("reason").cast(pl.String))
+             .sort("user_id", "reason").unique("user_id", keep="first"))
+    joined = members.select("user_id").join(first, on="user_id", how="left", maintain_order="left")
+    return joined.select(
+        pl.when(pl.col("reason").is_not_null()).then(pl.lit("suppressed_") + pl.col("reason")).otherwise(None)
+        .alias(rule.rule_id)
+    ).to_series()
+
+
 CHECKS: dict[str, Check] = {
+    "not_suppressed": not_suppressed_check,
     "consent": consent_check,
     "min_age": min_age_check,
     "not_student": not_student_check,

@@ -35,6 +35,7 @@ def decide_recipients(
     as_of: datetime,
     rule_pack: RulePack | None = None,
     business_timezone: str = "Asia/Shanghai",
+    suppressions: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Decide, for every audience member, whether to send, hold out or exclude.
 
@@ -48,6 +49,7 @@ def decide_recipients(
         as_of: Timezone-aware decision instant; consents recorded later are ignored.
         rule_pack: Rules to apply; default is the shipped pack for the template's jurisdiction.
         business_timezone: Zone whose calendar date is used for ages.
+        suppressions: `campaigns.suppressions` rows (user_id, reason) from provider events.
 
     Returns:
         One row per unique audience member, in audience order, with columns `campaign_id`, `user_id`,
@@ -67,6 +69,7 @@ def decide_recipients(
         as_of=as_of_utc,
         as_of_date=as_of.astimezone(ZoneInfo(business_timezone)).date(),
         latest_consents=latest_consents(consents, as_of_utc),
+        suppressions=suppressions,
     )
     reasons = [
         (rule.rule_id, CHECKS[rule.check](members, rule, context)) for rule in pack.applicable(template.product_type)

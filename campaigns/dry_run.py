@@ -45,6 +45,7 @@ def dry_run(
     unsubscribe_base_url: str,
     rule_pack: RulePack | None = None,
     business_timezone: str = "Asia/Shanghai",
+    suppressions: pl.DataFrame | None = None,
 ) -> DryRunResult:
     """Select the audience, decide per recipient, and render messages for `send` rows.
 
@@ -58,6 +59,7 @@ def dry_run(
         unsubscribe_base_url: Base of the per-recipient unsubscribe link; `?c=<campaign>&u=<user>` is appended.
         rule_pack: Rules to apply; default is the shipped pack for the template's jurisdiction.
         business_timezone: Zone whose calendar date is used for ages.
+        suppressions: Suppressed users (user_id, reason), honoured by the `not_suppressed` rule.
 
     Returns:
         `decisions` (see `decide_recipients`), `messages` (one row per `send` decision: campaign_id,
@@ -69,7 +71,8 @@ def dry_run(
     pack = rule_pack or shipped_rule_pack(template.jurisdiction)
     audience = select_audience(user_segment, campaign)
     decisions = decide_recipients(
-        audience, consents, people, campaign, template, as_of, rule_pack=pack, business_timezone=business_timezone
+        audience, consents, people, campaign, template, as_of, rule_pack=pack, business_timezone=business_timezone,
+        suppressions=suppressions,
     )
     recipients = decisions.filter(pl.col("decision") == "send").select("campaign_id", "user_id")
     fields = recipients.join(

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator, Sequence
 
+from pipelines.campaign_cli import add_campaign_commands
 from pipelines.settings import DEFAULT_LANDING, Settings, parse_as_of
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     _run_arguments(demo)
     demo.add_argument("--data", type=Path, default=None, help=f"landing folder (default {DEFAULT_LANDING})")
     demo.set_defaults(handler=_demo)
+    add_campaign_commands(commands)
     return parser
 
 

@@ -1,0 +1,263 @@
+"""Template lint: the checks a template must pass before compliance may approve it.
+
+Lint rules live in data files (`library/lint/<jurisdiction>.yaml`), like the recipient rule packs, so
+compliance can change term lists without a code change. Matching is done on normalised copy: full-width
+characters folded (NFKC), HTML tags stripped, case folded, and whitespace removed for CJK terms, so
+"保 本" or "ＧＵＡＲＡＮＴＥＥＤ return" do not slip through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+from campaigns._yaml_file import read_mapping, reject_unknown_keys, required
+from campaigns.errors import RulePackFileError
+from campaigns.products import PRODUCT_TYPES
+from campaigns.rule_pack import SEVERITIES
+from campaigns.template import PLACEHOLDER_PATTERN, TEXT_FIELDS, Template, placeholders_used
+
+# Findings of these severities stop an approval; REVIEW is what the approving officer does anyway.
+BLOCKING_SEVERITIES: frozenset[str] = frozenset({"BLOCK", "FIX"})
+
+
+@dataclass(frozen=True)
+class LintRule:
+    rule_id: str
+    check: str
+    severity: str
+    title: str
+    applies_to: frozenset[str] | None
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def applies(self, template: Template) -> bool:
+        wanted_class = self.params.get("message_class")
+        if wanted_class and template.message_class != wanted_class:
+            return False
+        return self.applies_to is None or template.product_type in self.applies_to
+
+
+@dataclass(frozen=True)
+class LintPack:
+    jurisdiction: str
+    version: str
+    rules: tuple[LintRule, ...]
+    sha256: str
+
+    @property
+    def lint_version(self) -> str:
+        return f"lint-{self.jurisdiction}-{self.version}+{self.sha256[:12]}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    severity: str
+    title: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} [{self.severity}] {self.title}: {self.message}"
+
+
+@dataclass(frozen=True)
+class LintReport:
+    template_key: str
+    lint_version: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def blocking(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity in BLOCKING_SEVERITIES)
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking
+
+    def as_json(self) -> str:
+        return json.dumps([f.__dict__ for f in self.findings], ensure_ascii=False, sort_keys=True)
+
+
+def lint_template(template: Template, pack: LintPack | None = None) -> LintReport:
+    """Run every lint rule of the template's jurisdiction that applies to its product type.
+
+    Raises:
+        NotImplementedError: there is no lint pack for the template's jurisdiction (fail closed).
+    """
+    pack = pack or shipped_lint_pack(template.jurisdiction)
+    copy = _Copy.of(template)
+    findings: list[Finding] = []
+    for rule in pack.rules:
+        if not rule.applies(template):
+            continue
+        for message in _CHECKS[rule.check](template, copy, rule.params):
+            findings.append(Finding(rule.rule_id, rule.severity, rule.title, message))
+    return LintReport(template.key, pack.lint_version, tuple(findings))
+
+
+@lru_cache(maxsize=8)
+def shipped_lint_pack(jurisdiction: str) -> LintPack:
+    from campaigns.library import library_dir
+
+    path = library_dir() / "lint" / f"{jurisdiction.lower()}.yaml"
+    if not path.is_file():
+        raise NotImplementedError(f"no template lint pack for jurisdiction {jurisdiction!r}")
+    return load_lint_pack(path)
+
+
+def load_lint_pack(path: str | Path) -> LintPack:
+    err = RulePackFileError
+    data = read_mapping(path, err)
+    reject_unknown_keys(data, {"jurisdiction", "version", "rules"}, path, err)
+    rules = []
+    for index, raw in enumerate(required(data, "rules", list, path, err)):
+        prefix = f"rules[{index}]."
+        if not isinstance(raw, dict):
+            raise err(path, f"rules[{index}]", "must be a mapping")
+        reject_unknown_keys(raw, {"id", "check", "severity", "title", "applies_to", "params"}, path, err, prefix)
+        check = required(raw, "check", str, path, err, prefix)
+        if check not in _CHECKS:
+            raise err(path, prefix + "check", f"unknown lint check {check!r}; known: {sorted(_CHECKS)}")
+        severity = required(raw, "severity", str, path, err, prefix)
+        if severity not in SEVERITIES:
+            raise err(path, prefix + "severity", f"must be one of {sorted(SEVERITIES)}")
+        applies_to = raw.get("applies_to", "all")
+        if applies_to != "all" and (not isinstance(applies_to, list) or not set(applies_to) <= PRODUCT_TYPES):
+            raise err(path, prefix + "applies_to", f"must be 'all' or a list of {sorted(PRODUCT_TYPES)}")
+        params = raw.get("params") or {}
+        if not isinstance(params, dict):
+            raise err(path, prefix + "params", "must be a mapping")
+        rules.append(LintRule(required(raw, "id", str, path, err, prefix), check, severity, raw.get("title", ""),
+                              None if applies_to == "all" else frozenset(applies_to), params))
+    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return LintPack(required(data, "jurisdiction", str, path, err), str(required(data, "version", (str, int, float), path, err)),
+                    tuple(rules), hashlib.sha256(canonical.encode("utf-8")).hexdigest())
+
+
+def normalise(text: str) -> str:
+    """Fold width and case, strip HTML tags and entities, collapse whitespace."""
+    text = re.sub(r"<[^>]*>", " ", text)
+    text = unicodedata.normalize("NFKC", html.unescape(text)).casefold()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """Each text field normalised twice: with single spaces, and with no whitespace at all (for CJK terms)."""
+
+    spaced: dict[str, str]
+    compact: dict[str, str]
+
+    @classmethod
+    def of(cls, template: Template) -> _Copy:
+        spaced = {name: normalise(PLACEHOLDER_PATTERN.sub(" ", getattr(template, name))) for name in TEXT_FIELDS}
+        return cls(spaced, {name: re.sub(r"\s", "", text) for name, text in spaced.items()})
+
+    def contains(self, term: str, fields: tuple[str, ...] = TEXT_FIELDS) -> str | None:
+        """The first field containing `term`, or None."""
+        needle = normalise(term)
+        ascii_term = needle.isascii()
+        for name in fields:
+            if ascii_term:
+                # Word boundaries keep "APR" from matching inside "APRIL"; latin terms keep their spaces.
+                if re.search(rf"(?<![a-z0-9]){re.escape(needle)}(?![a-z0-9])", self.spaced[name]):
+                    return name
+            elif re.sub(r"\s", "", needle) in self.compact[name]:
+                return name
+        return None
+
+    def matches(self, pattern: str, fields: tuple[str, ...] = TEXT_FIELDS) -> str | None:
+        for name in fields:
+            if re.search(pattern, self.spaced[name]) or re.search(pattern, self.compact[name]):
+                return name
+        return None
+
+
+def _deny_terms(template: Template, copy: _Copy, params: dict[str, Any]) -> list[str]:
+    hits = []
+    for term in params.get("terms", []):
+        where = copy.contains(str(term))
+        if where:
+            hits.append(f"prohibited term {term!r} in {where}")
+    return hits
+
+
+def _require_phrases(template: Template, copy: _Copy, params: dict[str, Any]) -> list[str]:
+    fields = tuple(params.get("fields", ("text_body", "html_body")))
+    problems = []
+    for phrase in params.get("phrases", []):
+        missing = [name for name in fields if copy.contains(str(phrase), (name,)) is None]
+        if missing:
+            problems.append(f"required phrase {phrase!r} missing from {', '.join(missing)}")
+    any_of = [str(p) for p in params.get("any_of", [])]
+    if any_of and not any(copy.contains(p, fields) for p in any_of):
+        problems.append(f"none of {any_of} appears in {', '.join(fields)}")
+    return problems
+
+
+def _price_terms_require(template: Template, copy: _Copy, params: dict[str, Any]) -> list[str]:
+    triggers = [str(t) for t in params.get("triggers", []) if copy.contains(str(t))]
+    triggers += [p for p in params.get("trigger_patterns", []) if copy.matches(p)]
+    if not triggers:
+        return []
+    problems = []
+    for phrase in params.get("require", []):
+        missing = [name for name in ("text_body", "html_body") if copy.contains(str(phrase), (name,)) is None]
+        if missing:
+            problems.append(f"price term {triggers[0]!r} appears but {phrase!r} is missing from {', '.join(missing)}")
+    any_of = [str(p) for p in params.get("require_any", [])]
+    if any_of and not all(any(copy.contains(p, (name,)) for p in any_of) for name in ("text_body", "html_body")):
+        problems.append(f"price term {triggers[0]!r} appears but none of {any_of} is stated in every body")
+    return problems
+
+
+def _subject_marker(template: Template, copy: _Copy, params: dict[str, Any]) -> list[str]:
+    subject = unicodedata.normalize("NFKC", template.subject)
+    if re.match(params.get("pattern", r"^\s*[\[【(（]?\s*(广告|AD)\b"), subject):
+        return []
+    return [f"subject {template.subject!r} does not start with the advertising marker (广告/AD)"]
+
+
+def _sender_identity(template: Template, copy: _Copy, params: dict[str, Any]) -> list[str]:
+    problems = []
+    for body in ("text_body", "html_body"):
+        if copy.contains(template.sender_legal_name, (body,)) is None:
+            problems.append(f"sender legal name {template.sender_legal_name!r} missing from {body}")
+        if copy.contains(template.sender_contact, (body,)) is None:
+            problems.append(f"sender contact missing from {body}")
+        if "unsubscribe_url" not in placeholders_used(getattr(template, body)):
+            problems.append(f"no {{{{unsubscribe_url}}}} link in {body}")
+    return problems
+
+
+def _personalised_opt_out(template: Template, copy: _Copy, params: dict[str, Any]) -> list[str]:
+    if not template.is_personalized:
+        return []
+    phrases = [str(p) for p in params.get("phrases", [])]
+    if any(copy.contains(p, ("text_body", "html_body")) for p in phrases):
+        return []
+    return [f"personalised template offers no way to refuse personalised marketing (one of {phrases})"]
+
+
+def _placeholders_fillable(template: Template, copy: _Copy, params: dict[str, Any]) -> list[str]:
+    fillable = set(params.get("fillable", []))
+    used = set().union(*(placeholders_used(getattr(template, name)) for name in TEXT_FIELDS))
+    return [f"placeholder {{{{{name}}}}} cannot be filled for every recipient" for name in sorted(used - fillable)]
+
+
+_CHECKS: dict[str, Callable[[Template, _Copy, dict[str, Any]], list[str]]] = {
+    "deny_terms": _deny_terms,
+    "require_phrases": _require_phrases,
+    "price_terms_require": _price_terms_require,
+    "subject_marker": _subject_marker,
+    "sender_identity": _sender_identity,
+    "personalised_opt_out": _personalised_opt_out,
+    "placeholders_fillable": _placeholders_fillable,
+}

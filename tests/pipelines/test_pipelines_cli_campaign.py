@@ -1,0 +1,218 @@
+"""`fingrowth template ...` and `fingrowth campaign plan/launch` against a local SendGrid server."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from campaigns.library import template_path
+from campaigns.webhook import ingest
+from tests.campaigns.sendgrid_server import TEST_KEY, FakeSendGrid
+from tests.pipelines.cli_runner import run_fingrowth
+
+ROLES = "users:\n  mei: marketer\n  chen: compliance\n  ada: admin\n  ann: analyst\n"
+ALL_SEGMENTS = ["Champions", "Loyal", "At risk", "Potential loyalist", "No purchase", "Cannot lose them",
+                "About to sleep", "Need attention", "Hibernating", "Lost", "Promising", "New customers"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """A warehouse built once by `fingrowth run` on small sample data, with the template approved."""
+    workdir = tmp_path_factory.mktemp("campaign_cli")
+    assert run_fingrowth(["sample-data", "--out", str(workdir / "landing"), "--users", "2000", "--days", "60"],
+                         workdir).code == 0
+    result = run_fingrowth(["run", "--data", str(workdir / "landing"), "--warehouse", str(workdir / "w.duckdb"),
+                            "--out", str(workdir / "out")], workdir)
+    assert result.code == 0, result.output
+    (workdir / "roles.yaml").write_text(ROLES, encoding="utf-8")
+    submitted = _cli(workdir, "mei", "template", "submit", str(template_path("wealth_welcome", 1)))
+    assert submitted.returncode == 0, submitted.stderr
+    approved = _cli(workdir, "chen", "template", "approve", "wealth_welcome", "1")
+    assert approved.returncode == 0, approved.stderr
+    return workdir
+
+
+@pytest.fixture
+def work(built, tmp_path) -> Path:
+    shutil.copy(built / "w.duckdb", tmp_path / "w.duckdb")
+    shutil.copy(built / "roles.yaml", tmp_path / "roles.yaml")
+    for name, segments in (("everyone", ALL_SEGMENTS), ("second", ALL_SEGMENTS)):
+        (tmp_path / f"{name}.yaml").write_text(json.dumps({
+            "campaign_id": f"cli_{name}", "name": name, "segment": {"rfm_segment": segments},
+            "template": {"id": "wealth_welcome", "version": 1}, "channel": "email", "purpose": "marketing",
+            "holdout_pct": 10}, ensure_ascii=False), encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def server():
+    fake = FakeSendGrid().start()
+    yield fake
+    fake.stop()
+
+
+def _env(workdir: Path, user: str, server: FakeSendGrid | None = None, batch_size: int = 40) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FINGROWTH_", "SENDGRID_"))}
+    env.update(DAGSTER_HOME=str(workdir / "dagster_home"), NO_PROXY="127.0.0.1,localhost", PYTHONUNBUFFERED="1",
+               FINGROWTH_USER=user, FINGROWTH_ROLES=str(workdir / "roles.yaml"),
+               FINGROWTH_WAREHOUSE=str(workdir / "w.duckdb"))
+    if server is not None:
+        env.update(SENDGRID_API_KEY=TEST_KEY, FINGROWTH_SENDGRID_HOST=server.base_url,
+                   FINGROWTH_SENDGRID_ASM_GROUP="101", FINGROWTH_SENDGRID_BATCH_SIZE=str(batch_size),
+                   FINGROWTH_SENDGRID_TIMEOUT="20")
+    return env
+
+
+def _cli(workdir: Path, user: str, *args: str, server: FakeSendGrid | None = None) -> subprocess.CompletedProcess:
+    (workdir / "dagster_home").mkdir(exist_ok=True)
+    return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=workdir, env=_env(workdir, user, server),
+                          capture_output=True, text=True, timeout=300)
+
+
+def _query(workdir: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(workdir / "w.duckdb"), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _emails_of(workdir: Path, decision: str, campaign: str) -> set[str]:
+    return {r[0] for r in _query(workdir, (
+        "SELECT lower(c.email) FROM campaigns.plan_decisions d JOIN private.user_contacts c USING (user_id) "
+        f"WHERE d.decision = '{decision}' AND d.campaign_id = '{campaign}' AND d.plan_id = (SELECT plan_id FROM "
+        f"campaigns.plans WHERE campaign_id = '{campaign}' ORDER BY planned_at DESC LIMIT 1)"))}
+
+
+@pytest.mark.slow
+def test_replan_gives_the_same_audience_and_split(work) -> None:
+    first = _cli(work, "mei", "campaign", "plan", "everyone.yaml")
+    second = _cli(work, "ann", "campaign", "plan", "everyone.yaml")
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    digest = [line for line in first.stdout.splitlines() if line.startswith("audience_sha256")]
+    assert digest and digest == [line for line in second.stdout.splitlines() if line.startswith("audience_sha256")]
+    plans = _query(work, "SELECT plan_id FROM campaigns.plans ORDER BY planned_at")
+    a, b = (set(_query(work, f"SELECT user_id, decision, reason_codes FROM campaigns.plan_decisions WHERE plan_id = '{p}'"))
+            for (p,) in plans)
+    assert a == b and {d for _, d, _ in a} == {"send", "holdout", "excluded"}
+    assert "CN-EM-01" in first.stdout and "nothing sent" in first.stdout
+    # Analysts may plan but never launch.
+    denied = _cli(work, "ann", "campaign", "launch", "everyone.yaml")
+    assert denied.returncode == 4 and "may not campaign.launch" in denied.stderr
+
+
+@pytest.mark.slow
+def test_template_approval_through_the_cli(work, tmp_path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(template_path("wealth_welcome", 1).read_text(encoding="utf-8")
+                   .replace("template_id: wealth_welcome", "template_id: wealth_bad")
+                   .replace("感谢您关注", "本产品保本保收益，感谢您关注"), encoding="utf-8")
+    submitted = _cli(work, "mei", "template", "submit", str(bad))
+    assert submitted.returncode == 1 and "CN-AD-01" in submitted.stdout
+    own = _cli(work, "ada", "template", "approve", "wealth_bad", "1")
+    assert own.returncode == 1 and "CN-AD-01" in own.stderr
+    listed = _cli(work, "ann", "template", "list")
+    assert "wealth_welcome@1 approved" in listed.stdout and "wealth_bad@1 submitted" in listed.stdout
+    # A campaign on an unapproved template cannot launch, not even as a dry run.
+    (work / "bad_campaign.yaml").write_text((work / "everyone.yaml").read_text().replace('"wealth_welcome"', '"wealth_bad"'))
+    refused = _cli(work, "mei", "campaign", "launch", "bad_campaign.yaml")
+    assert refused.returncode == 1 and "CN-APPROVAL-01" in refused.stderr
+
+
+@pytest.mark.slow
+def test_crash_and_resume_never_duplicates_and_never_reaches_the_excluded(work, server) -> None:
+    # The third request is accepted and then hangs; the launcher is killed while waiting for the answer.
+    server.script(("pass",), ("pass",), ("hang_after_accept",))
+    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "campaign", "launch", "everyone.yaml", "--live"],
+                            cwd=work, env=_env(work, "mei", server), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while server.accepted_count() < 3 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    crashed_with = server.accepted_count()
+    assert crashed_with == 3
+    states = dict(_query(work, "SELECT state, count(*) FROM campaigns.outbox GROUP BY 1"))
+    assert states.get("sending") == 1 and states.get("planned", 0) > 0
+
+    resumed = _cli(work, "mei", "campaign", "launch", "everyone.yaml", "--live", server=server)
+    assert resumed.returncode == 3, resumed.stdout + resumed.stderr
+    assert "NOT resent automatically" in resumed.stderr
+    recipients = server.recipients()
+    assert len(recipients) == len(set(recipients)), "somebody received the campaign twice"
+    sends = _emails_of(work, "send", "cli_everyone")
+    assert set(recipients) == sends  # the hung batch was accepted before the crash; all others after
+    excluded = _emails_of(work, "excluded", "cli_everyone") | _emails_of(work, "holdout", "cli_everyone")
+    assert excluded and not excluded & set(recipients)
+    minors = {r[0] for r in _query(work, "SELECT lower(email) FROM private.user_contacts "
+                                         "WHERE birth_date > DATE '2008-06-30' OR birth_date IS NULL")}
+    assert not minors & set(recipients)
+    assert TEST_KEY not in resumed.stdout + resumed.stderr
+    assert not any(email in resumed.stdout + resumed.stderr for email in recipients)
+    # A third launch sends nothing more.
+    again = _cli(work, "mei", "campaign", "launch", "everyone.yaml", "--live", server=server)
+    assert again.returncode == 3 and len(server.recipients()) == len(recipients)
+
+
+def _signing_key():
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = base64.b64encode(key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).decode()
+    return key, public
+
+
+def _signed(key, events: list[dict], stamp: int | None = None) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(events).encode()
+    stamp = stamp or int(time.time())
+    signature = key.sign(str(stamp).encode() + body, ec.ECDSA(hashes.SHA256()))
+    return body, {"X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+                  "X-Twilio-Email-Event-Webhook-Timestamp": str(stamp)}
+
+
+@pytest.mark.slow
+def test_webhook_unsubscribe_is_honoured_by_the_next_campaign(work, server) -> None:
+    first = _cli(work, "mei", "campaign", "launch", "everyone.yaml", "--live", server=server)
+    assert first.returncode == 0, first.stderr
+    accepted = server.accepted[0]
+    leaving = accepted.body["personalizations"][0]
+    email, member = leaving["to"][0]["email"].lower(), leaving["custom_args"]["member_ref"]
+    key, public = _signing_key()
+    event = {"email": email, "timestamp": int(time.time()), "event": "unsubscribe", "sg_event_id": "ev-1",
+             "sg_message_id": f"{accepted.message_id}.filter0.0", "member_ref": member,
+             **accepted.body["custom_args"]}
+    body, headers = _signed(key, [event])
+    other_key, _ = _signing_key()
+    forged_body, forged = _signed(other_key, [event])
+    stale_body, stale = _signed(key, [event], stamp=int(time.time()) - 3600)
+    with duckdb.connect(str(work / "w.duckdb")) as conn:
+        assert ingest(conn, forged_body, forged, public).status == 401
+        assert ingest(conn, stale_body, stale, public).status == 401
+        assert ingest(conn, body, {**headers, "X-Twilio-Email-Event-Webhook-Signature": "%%%"}, public).status == 401
+        tampered = body.replace(b"unsubscribe", b"delivered")
+        assert ingest(conn, tampered, headers, public).status == 401
+        assert conn.execute("SELECT count(*) FROM campaigns.suppressions").fetchone()[0] == 0
+        result = ingest(conn, body, headers, public)
+        assert result.status == 200 and result.suppressed == 1
+        # Redelivery, even under a new sg_event_id, is recorded once.
+        again_body, again_headers = _signed(key, [{**event, "sg_event_id": "ev-2"}])
+        assert ingest(conn, again_body, again_headers, public).duplicates == 1
+        assert conn.execute("SELECT user_id, reason FROM campaigns.suppressions").fetchall() == [(member, "unsubscribe")]
+        stored = " ".join(str(r) for r in conn.execute("SELECT * FROM campaigns.webhook_events").fetchall())
+        assert email not in stored
+    before = len(server.recipients())
+    second = _cli(work, "mei", "campaign", "launch", "second.yaml", "--live", server=server)
+    assert second.returncode == 0, second.stderr
+    assert email not in server.recipients()[before:] and len(server.recipients()) > before
+    reasons = _query(work, "SELECT reason_codes FROM campaigns.plan_decisions WHERE campaign_id = 'cli_second' "
+                           f"AND user_id = '{member}'")
+    assert reasons and all("CN-EM-04:suppressed_unsubscribe" in r[0] for r in reasons)
