@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install install-test browser ui clean
+.PHONY: demo test bench install install-test browser ui clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ demo: install
 
 test: install-test browser
 	$(BIN)/pytest -q
+
+# The scale benchmark (never part of the tests): BENCH_ARGS="--users 100000 --events 5000000" for 10%.
+bench: install
+	$(BIN)/python bench/scale.py $(BENCH_ARGS)
 
 ui: install
 	$(BIN)/dagster dev

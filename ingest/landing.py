@@ -67,24 +67,154 @@ def unknown_landing_entries(landing: Path, known: set[str]) -> list[str]:
     return names
 
 
-def read_landing_files(files: list[LandingFile], contract: SourceContract) -> list[pl.DataFrame]:
-    """Every file as an all-text frame with `_source_file`, `_line` and `_read_error` columns.
+def load_landing_files(
+    conn: duckdb.DuckDBPyConnection, files: list[LandingFile], contract: SourceContract, landing: Path, table: str
+) -> int:
+    """Replace `table` with every file's rows as text, plus `_source_file`, `_line` and `_read_error`.
 
-    `_line` is the line number for CSV and JSON lines, and the 1-based row number for Parquet.
-    JSON-lines files are parsed together in one DuckDB pass: per-file connections cost more than the parsing.
+    Parquet and JSON-lines files are read by DuckDB straight into the table, so tens of millions of rows
+    never pass through Python; CSV files (small reference sources) go through Polars, whose reader
+    reports ragged rows per line. `_line` is the line number for CSV and JSON lines, and the 1-based row
+    number for Parquet. Every contract column exists even when no file has it. Returns the row count.
     """
-    json_files = [f for f in files if f.format == ".jsonl"]
-    parsed_json = dict(zip(json_files, _read_jsonl_files([f.path for f in json_files]))) if json_files else {}
-    readers = {".csv": _read_csv, ".parquet": _read_parquet}
-    return [
-        _checked_frame(parsed_json[f] if f.format == ".jsonl" else readers[f.format](f.path), f, contract)
-        for f in files
+    by_format = {fmt: [f for f in files if f.format == fmt] for fmt in FORMATS}
+    skeleton = ", ".join(f"NULL::VARCHAR AS {_ident(c.name)}" for c in contract.columns)
+    parts = [
+        f"SELECT {skeleton}, NULL::VARCHAR AS {FILE_COLUMN}, NULL::BIGINT AS {LINE_COLUMN}, "
+        f"NULL::VARCHAR AS {ERROR_COLUMN} WHERE false"
     ]
+    registered = []
+    if by_format[".parquet"]:
+        parts.append(_parquet_select(conn, by_format[".parquet"], contract, landing))
+    if by_format[".jsonl"]:
+        json_sql = _jsonl_select(conn, by_format[".jsonl"], contract, landing)
+        if json_sql is None:
+            # A file with bytes that are not UTF-8: the Python reader marks them instead of failing.
+            frames = _read_jsonl_files([f.path for f in by_format[".jsonl"]])
+            csv_like = [_checked_frame(frame, f, contract) for frame, f in zip(frames, by_format[".jsonl"])]
+            registered.append(("_landing_jsonl", pl.concat(csv_like, how="diagonal_relaxed")))
+        else:
+            parts.append(json_sql)
+    if by_format[".csv"]:
+        frames = [_checked_frame(_read_csv(f.path), f, contract) for f in by_format[".csv"]]
+        registered.append(("_landing_csv", pl.concat(frames, how="diagonal_relaxed")))
+    for name, frame in registered:
+        conn.register(name, frame.to_arrow())
+        parts.append(f"SELECT * FROM {name}")
+    schema = table.split(".")[0]
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    try:
+        conn.execute(f"CREATE OR REPLACE TABLE {table} AS {' UNION ALL BY NAME '.join(parts)}")
+    finally:
+        for name, _ in registered:
+            conn.unregister(name)
+        conn.execute("DROP TABLE IF EXISTS _json_parsed")
+    return conn.sql(f"SELECT count(*) FROM {table}").fetchone()[0]
 
 
-def read_landing_file(file: LandingFile, contract: SourceContract) -> pl.DataFrame:
-    """One file as an all-text frame; see `read_landing_files`."""
-    return read_landing_files([file], contract)[0]
+def _parquet_select(
+    conn: duckdb.DuckDBPyConnection, files: list[LandingFile], contract: SourceContract, landing: Path
+) -> str:
+    paths = [str(f.path) for f in files]
+    # Required columns are checked per file from the footers alone, before any row is read.
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE _parquet_columns AS "
+        "SELECT s.file_name, s.name, m.num_rows FROM parquet_schema(?) s "
+        "JOIN parquet_file_metadata(?) m USING (file_name) WHERE s.num_children IS NULL OR s.num_children = 0",
+        [paths, paths],
+    )
+    columns_by_file: dict[str, list[str]] = {}
+    rows_by_file: dict[str, int] = {}
+    for file_name, name, rows in conn.sql("SELECT * FROM _parquet_columns").fetchall():
+        columns_by_file.setdefault(file_name, []).append(name)
+        rows_by_file[file_name] = rows
+    conn.execute("DROP TABLE _parquet_columns")
+    for file in files:
+        _check_required(file, contract, columns_by_file.get(str(file.path), []), rows_by_file.get(str(file.path), 0))
+    described = conn.sql(
+        "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true, hive_partitioning = false))",
+        params=[paths],
+    ).fetchall()
+    texts = [_parquet_text(name, dtype) for name, dtype in described]
+    prefix = len(str(landing)) + 2
+    return (
+        f"SELECT {', '.join(texts)}, substr(filename, {prefix}) AS {FILE_COLUMN}, "
+        f"file_row_number + 1 AS {LINE_COLUMN}, NULL::VARCHAR AS {ERROR_COLUMN} "
+        f"FROM read_parquet([{', '.join(_sql_str(p) for p in paths)}], union_by_name = true, "
+        "filename = true, file_row_number = true, hive_partitioning = false)"
+    )
+
+
+def _parquet_text(name: str, dtype: str) -> str:
+    column = _ident(name)
+    if dtype == "VARCHAR":
+        return column
+    if dtype == "TIMESTAMP WITH TIME ZONE":
+        # An instant is written in UTC with its offset, so it means the same whatever the session zone.
+        return f"strftime({column} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%f+00:00') AS {column}"
+    return f"CAST({column} AS VARCHAR) AS {column}"
+
+
+def _jsonl_select(
+    conn: duckdb.DuckDBPyConnection, files: list[LandingFile], contract: SourceContract, landing: Path
+) -> str | None:
+    """SQL for every line of the files, parsed in DuckDB; None when a file is not valid UTF-8."""
+    paths = [str(f.path) for f in files]
+    prefix = len(str(landing)) + 2
+    try:
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE _json_lines AS "
+            f"SELECT substr(filename, {prefix}) AS {FILE_COLUMN}, "
+            f"unnest(generate_series(1, len(lines))) AS {LINE_COLUMN}, unnest(lines) AS _json "
+            "FROM (SELECT filename, string_split(content, chr(10)) AS lines FROM read_text(?))",
+            [paths],
+        )
+    except duckdb.InvalidInputException as error:
+        if "UTF-8" not in str(error):
+            raise
+        return None
+    # Fields are read only from lines that are valid JSON objects; other lines keep an error.
+    conn.execute(
+        f"CREATE OR REPLACE TEMP TABLE _json_parsed AS SELECT {FILE_COLUMN}, {LINE_COLUMN}, "
+        "CASE WHEN NOT json_valid(_json) THEN 'line is not valid JSON' "
+        "WHEN json_type(_json) <> 'OBJECT' THEN 'line is not a JSON object' END AS _read_error, "
+        "CASE WHEN json_valid(_json) AND json_type(_json) = 'OBJECT' THEN _json END AS doc "
+        "FROM _json_lines WHERE trim(_json, ' \t\r\n') <> ''"
+    )
+    conn.execute("DROP TABLE _json_lines")
+    keys_by_file = {
+        file: keys for file, keys in conn.sql(
+            f"SELECT {FILE_COLUMN}, list(DISTINCT k) FROM (SELECT {FILE_COLUMN}, unnest(json_keys(doc)) AS k "
+            "FROM _json_parsed WHERE doc IS NOT NULL) GROUP BY ALL"
+        ).fetchall()
+    }
+    line_counts = dict(conn.sql(f"SELECT {FILE_COLUMN}, count(*) FROM _json_parsed GROUP BY ALL").fetchall())
+    for file in files:
+        _check_required(file, contract, keys_by_file.get(file.relative, []), line_counts.get(file.relative, 0))
+    keys = sorted({k for file_keys in keys_by_file.values() for k in file_keys})
+    if not keys:
+        return f"SELECT {FILE_COLUMN}, {LINE_COLUMN}, {ERROR_COLUMN} FROM _json_parsed"
+    # One list-valued extraction parses each document once instead of once per key.
+    paths_sql = "[" + ", ".join(_sql_str(_json_path(k)) for k in keys) + "]"
+    fields = ", ".join(
+        f"CASE WHEN types[{i}] = 'NULL' THEN NULL ELSE vals[{i}] END AS {_ident(k)}"
+        for i, k in enumerate(keys, start=1)
+    )
+    return (
+        f"SELECT {fields}, {FILE_COLUMN}, {LINE_COLUMN}, {ERROR_COLUMN} FROM ("
+        f"SELECT {FILE_COLUMN}, {LINE_COLUMN}, {ERROR_COLUMN}, json_extract_string(doc, {paths_sql}) AS vals, "
+        f"json_type(doc, {paths_sql}) AS types FROM _json_parsed)"
+    )
+
+
+def _check_required(file: LandingFile, contract: SourceContract, found: list[str], rows: int) -> None:
+    present = set(found)
+    missing = [c.name for c in contract.columns if c.required and c.name not in present]
+    if missing and rows > 0:
+        raise ContractError(
+            f"{file.relative}: required column {missing[0]!r} of source {contract.name!r} is missing "
+            f"(columns found: {', '.join(c for c in found if c not in META_COLUMNS)})"
+        )
 
 
 def _checked_frame(frame: pl.DataFrame, file: LandingFile, contract: SourceContract) -> pl.DataFrame:

@@ -87,6 +87,53 @@ def generate_sample_data(
     say = progress or (lambda _message: None)
     out_dir = Path(out_dir)
     _clear(out_dir)
+    built = build_sources(users, days, seed, dirty_fraction, end_date)
+    say(f"generated {users:,} users over {days} days")
+    sources, manifest = built.sources, built.manifest
+
+    _write_sources(out_dir, sources, say)
+    truth_path = _write_truth(out_dir, built.user_id, built.type_idx, manifest)
+    dirty_rows = {name: sum(r for s, _, r in manifest if s == name) for name in sources}
+    return SampleDataSummary(
+        out_dir=out_dir,
+        rows={name: frame.height for name, frame in sources.items()},
+        dirty_rows=dirty_rows,
+        truth_path=truth_path,
+        seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass(frozen=True)
+class BuiltSources:
+    """Every source as an in-memory frame, dirty rows included, before anything is written.
+
+    Attributes:
+        sources: one frame per source in contract text; event-like ones keep the internal `_date`.
+        manifest: (source, dirty kind, rows) for every planted defect.
+        user_id: the signed-up users' ids, in population order.
+        type_idx: each user's planted type (index into `catalog.TYPE_NAMES`).
+    """
+
+    sources: dict[str, pl.DataFrame]
+    manifest: list[tuple[str, str, int]]
+    user_id: pl.Series
+    type_idx: np.ndarray
+
+
+def build_sources(
+    users: int,
+    days: int,
+    seed: int,
+    dirty_fraction: float,
+    end_date: dt.date = dt.date(2026, 6, 30),
+    dirty_sources: tuple[str, ...] | None = None,
+) -> BuiltSources:
+    """Generate every source in memory; `generate_sample_data` writes what this returns.
+
+    Args:
+        dirty_sources: sources to plant dirty rows in (default: all); others stay clean, so a caller
+            that merges several generated sets can plant defects after merging.
+    """
     rng = dict(zip(STREAMS, (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(STREAMS)))))
     window = Window.ending(end_date, days)
 
@@ -108,24 +155,14 @@ def generate_sample_data(
         "products": c.PRODUCTS.select(c.PRODUCT_COLUMNS),
         "loan_performance": loans,
     }
-    say(f"generated {users:,} users over {days} days")
-
     manifest: list[tuple[str, str, int]] = []
     for name, kinds in plans().items():
+        if dirty_sources is not None and name not in dirty_sources:
+            continue
         minimum = 1 if name == "products" else 3
         sources[name], counts = inject(sources[name], kinds, dirty_fraction, rng["dirty"], minimum)
         manifest.extend((name, kind, rows) for kind, rows in counts.items())
-
-    _write_sources(out_dir, sources, say)
-    truth_path = _write_truth(out_dir, pop.user_id, pop.type_idx, manifest)
-    dirty_rows = {name: sum(r for s, _, r in manifest if s == name) for name in sources}
-    return SampleDataSummary(
-        out_dir=out_dir,
-        rows={name: frame.height for name, frame in sources.items()},
-        dirty_rows=dirty_rows,
-        truth_path=truth_path,
-        seconds=time.perf_counter() - started,
-    )
+    return BuiltSources(sources, manifest, pop.user_id, pop.type_idx)
 
 
 def _clear(out_dir: Path) -> None:

@@ -21,6 +21,13 @@ FEATURE_PHRASES: dict[str, tuple[str, str]] = {
     "events_per_active_day": ("intense app sessions", "light app sessions"),
     "active_days": ("highly engaged", "rarely active"),
     "age": ("older", "young"),
+    "txn_per_day": ("frequent buyers", "infrequent buyers"),
+    "credit_share": ("credit-led", "little credit"),
+    "wealth_share": ("wealth investors", "no wealth products"),
+    "payment_share": ("payment-led", "few payments"),
+    "credit_ticket": ("large loans", "small loans"),
+    # A high share of the observed time since the last purchase means the user went quiet.
+    "idle_share": ("gone quiet", "recently active"),
     # Tier 1 is the largest cities, so a high tier number means smaller cities.
     "city_tier": ("smaller cities", "tier-1/2 cities"),
 }

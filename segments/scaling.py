@@ -90,6 +90,25 @@ class RobustFeatureScaler:
         matrix = frame.select(self.transform_exprs()).to_numpy()
         return np.ascontiguousarray(matrix, dtype=np.float64)
 
+    def inverse_transform(self, matrix: np.ndarray) -> pl.DataFrame:
+        """Map scaled points (e.g. centroids) back to the original feature units.
+
+        Clipping is not undone: a point at the clip bound maps to the value at the bound.
+
+        Args:
+            matrix: rows of scaled values, one column per feature in ``columns_`` order.
+
+        Returns:
+            A Float64 frame with one column per feature.
+        """
+        matrix = np.asarray(matrix, dtype=np.float64)
+        shaped = matrix * self.scales_ + self.centers_
+        columns = {
+            c: np.expm1(shaped[:, j]) if c in self.log_columns_ else shaped[:, j]
+            for j, c in enumerate(self.columns_)
+        }
+        return pl.DataFrame(columns, schema={c: pl.Float64 for c in self.columns_})
+
     def _shape_expr(self, column: str) -> pl.Expr:
         x = _clean(column)
         if column in self.log_columns_:

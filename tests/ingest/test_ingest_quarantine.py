@@ -1,6 +1,10 @@
 """Every kind of bad row lands in quarantine with its file, line and reason; nothing else is lost."""
 
+import datetime as dt
+from decimal import Decimal
+
 import duckdb
+import polars as pl
 import pytest
 
 from ingest.contracts import CONTRACTS
@@ -75,3 +79,44 @@ def test_absent_optional_sources_give_empty_tables(tmp_path):
         stage_source(conn, contract, "r", {"users"} if contract.name != "users" else set(), present=loaded.present)
     assert conn.sql("SELECT count(*) FROM staged.events").fetchone()[0] == 0
     assert "event_id" in {r[0] for r in conn.sql("DESCRIBE staged.events").fetchall()}
+
+
+def test_json_lines_with_bytes_that_are_not_utf8_are_quarantined_not_fatal(tmp_path):
+    landing = tmp_path / "landing"
+    (landing / "events" / "date=2026-01-10").mkdir(parents=True)
+    (landing / "users.csv").write_text("user_id,signup_at\nu1,2026-01-01\n")
+    good = b'{"event_id": "e1", "occurred_at": "2026-01-10T01:00:00Z", "event_name": "open", "user_id": "u1"}'
+    bad = b'{"event_id": "e2", "occurred_at": "2026-01-10T01:00:00Z", "event_name": "op\xffen", "user_id": "u1"}'
+    (landing / "events" / "date=2026-01-10" / "events.jsonl").write_bytes(good + b"\n\n" + bad + b"\n")
+    conn = connect(tmp_path / "w.duckdb")
+    for name in ("users", "events"):
+        contract = next(c for c in CONTRACTS if c.name == name)
+        load_raw(conn, contract, landing)
+        stage_source(conn, contract, "r", {"users"} if name == "events" else set())
+    rejected = conn.sql("SELECT line, reasons FROM quarantine.rejected_rows WHERE source = 'events'").fetchall()
+    assert rejected == [(3, "event_name: contains bytes that are not valid UTF-8")]
+    assert conn.sql("SELECT event_id FROM staged.events").fetchall() == [("e1",)]
+    conn.close()
+
+
+def test_typed_parquet_columns_are_read_as_text_and_staged_exactly(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "users.csv").write_text("user_id,signup_at\nu1,2026-01-01\n")
+    frame = pl.DataFrame({
+        "loan_id": ["l1", "l2"], "user_id": ["u1", "u1"],
+        "as_of": [dt.date(2026, 1, 31), dt.date(2026, 2, 28)],
+        "principal": [Decimal("1000.10"), Decimal("5.00")], "days_past_due": [0, -1],
+        "noted_at": [dt.datetime(2026, 1, 31, 1, tzinfo=dt.timezone.utc)] * 2,
+    }, schema_overrides={"principal": pl.Decimal(18, 2), "days_past_due": pl.Int32})
+    frame.write_parquet(landing / "loan_performance.parquet")
+    conn = connect(tmp_path / "w.duckdb")
+    for name in ("users", "loan_performance"):
+        contract = next(c for c in CONTRACTS if c.name == name)
+        load_raw(conn, contract, landing)
+        stage_source(conn, contract, "r", {"users"} if name != "users" else set())
+    assert conn.sql("SELECT principal::VARCHAR, as_of::VARCHAR, noted_at FROM staged.loan_performance").fetchall() == [
+        ("1000.10", "2026-01-31", "2026-01-31T01:00:00.000000+00:00")]
+    rejected = conn.sql("SELECT source_file, line, reasons FROM quarantine.rejected_rows").fetchall()
+    assert rejected == [("loan_performance.parquet", 2, 'days_past_due: "-1" is below the minimum 0')]
+    conn.close()
