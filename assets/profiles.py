@@ -33,9 +33,38 @@ previous_purchase AS (
     WHERE c.txn_date < p.last_txn_date GROUP BY c.user_id
 ),
 activity AS (
-    SELECT user_id, count(*) FILTER (WHERE events > 0) AS active_days, sum(events) AS event_count,
-           sum(product_views) AS product_views, max(activity_date) AS last_active_date
-    FROM core.user_activity GROUP BY user_id
+    SELECT a.user_id, count(*) FILTER (WHERE events > 0) AS active_days, sum(events) AS event_count,
+           sum(product_views) AS product_views, max(activity_date) AS last_active_date,
+           count(*) FILTER (WHERE events > 0 AND activity_date > w.as_of - 7) AS active_days_7d,
+           count(*) FILTER (WHERE events > 0 AND activity_date > w.as_of - 30) AS active_days_30d,
+           count(*) FILTER (WHERE events > 0 AND activity_date > w.as_of - 90) AS active_days_90d
+    FROM core.user_activity a, w GROUP BY a.user_id
+),
+user_events AS (
+    SELECT e.user_id, e.occurred_at, e.event_name, e.channel
+    FROM staged.events e, w WHERE e.user_id IS NOT NULL AND e.occurred_at < w.window_end
+),
+-- A session ends after 30 minutes without an event, the usual web-analytics convention.
+sessions AS (
+    SELECT user_id, count(*) FILTER (WHERE gap IS NULL OR gap > INTERVAL 30 MINUTE) AS sessions
+    FROM (SELECT user_id, occurred_at - lag(occurred_at) OVER (PARTITION BY user_id ORDER BY occurred_at) AS gap
+          FROM user_events)
+    GROUP BY user_id
+),
+channel_counts AS (
+    SELECT user_id, coalesce(channel, '(none)') AS channel, count(*) AS n FROM user_events GROUP BY ALL
+),
+channel_mix AS (
+    SELECT user_id, first(channel ORDER BY n DESC, channel) AS main_event_channel,
+           count(*) FILTER (WHERE channel NOT IN ('direct', '(none)')) AS marketing_channels
+    FROM channel_counts GROUP BY user_id
+),
+funnel_events AS (
+    SELECT user_id,
+           bool_or(event_name = 'kyc_passed') AS kyc_passed_event, bool_or(event_name = 'loan_apply') AS applied,
+           bool_or(event_name = 'loan_approved') AS approved, bool_or(event_name = 'loan_drawn') AS drawn,
+           bool_or(event_name = 'repayment') AS repaying, bool_or(event_name = 'risk_assessment') AS risk_assessed
+    FROM user_events GROUP BY user_id
 )
 SELECT u.user_id, u.signup_at, p.first_txn_at, p.last_txn_at,
        coalesce(p.txn_count, 0) AS txn_count,
@@ -59,6 +88,23 @@ SELECT u.user_id, u.signup_at, p.first_txn_at, p.last_txn_at,
        coalesce(a.active_days, 0) AS active_days,
        coalesce(a.event_count, 0) AS event_count,
        coalesce(a.product_views, 0) AS product_views,
+       coalesce(a.active_days_7d, 0) AS active_days_7d,
+       coalesce(a.active_days_30d, 0) AS active_days_30d,
+       coalesce(a.active_days_90d, 0) AS active_days_90d,
+       coalesce(se.sessions, 0) AS sessions,
+       cm.main_event_channel,
+       coalesce(cm.marketing_channels, 0) AS marketing_channels,
+       -- Funnel stages: the furthest step reached (rules in docs/segments.md).
+       CASE WHEN f.repaying THEN 'repaying'
+            WHEN f.drawn OR coalesce(p.credit_txn_count, 0) > 0 THEN 'drawn'
+            WHEN f.approved THEN 'approved'
+            WHEN f.applied THEN 'applied'
+            WHEN u.kyc_status = 'passed' OR f.kyc_passed_event THEN 'kyc_passed'
+            ELSE 'registered' END AS credit_funnel_stage,
+       CASE WHEN coalesce(p.wealth_txn_count, 0) >= 2 THEN 'repeat_purchase'
+            WHEN coalesce(p.wealth_txn_count, 0) = 1 THEN 'first_purchase'
+            WHEN u.risk_assessed_at < w.window_end OR f.risk_assessed THEN 'risk_assessed'
+            ELSE 'registered' END AS wealth_funnel_stage,
        CASE WHEN a.active_days > 0 THEN a.event_count / a.active_days ELSE 0 END AS events_per_active_day,
        year(w.as_of) - u.birth_year AS age,
        u.city_tier, u.province, u.gender, u.is_student, u.kyc_status, u.risk_level,
@@ -67,6 +113,9 @@ FROM users u CROSS JOIN w
 LEFT JOIN purchases p USING (user_id)
 LEFT JOIN previous_purchase pp USING (user_id)
 LEFT JOIN activity a USING (user_id)
+LEFT JOIN sessions se USING (user_id)
+LEFT JOIN channel_mix cm USING (user_id)
+LEFT JOIN funnel_events f USING (user_id)
 ORDER BY u.user_id
 """
 
@@ -77,7 +126,8 @@ def user_profile(warehouse: WarehouseResource) -> dg.MaterializeResult:
     """One row per user signed up by the as-of date: RFM inputs, tenure, holdings, activity, lifecycle stage (marts.user_profile).
 
     `frequency` counts repeat purchase days (the lifetime-value papers' convention); `recency_days` and
-    `tenure_days` are measured at the as-of date. Lifecycle rules: `segments/lifecycle.py`.
+    `tenure_days` are measured at the as-of date. Lifecycle rules: `segments/lifecycle.py`; funnel stages,
+    sessions and activity windows: `docs/segments.md`.
     """
     with warehouse.connection() as conn:
         profile = read_frame(conn, PROFILE_SQL).with_columns(lifecycle_stage_expr())

@@ -128,6 +128,29 @@ def lifecycle_history_section(marts: Marts, settings: DashboardSettings) -> Sect
     return Section(heading, figure=fig)
 
 
+CREDIT_FUNNEL = ("registered", "kyc_passed", "applied", "approved", "drawn", "repaying")
+WEALTH_FUNNEL = ("registered", "risk_assessed", "first_purchase", "repeat_purchase")
+
+
+def funnel_section(marts: Marts, settings: DashboardSettings, column: str, steps: tuple[str, ...],
+                   heading_key: str) -> Section:
+    """Users who reached at least each step (the profile stores the furthest step reached)."""
+    lang = settings.language
+    heading = label(heading_key, lang)
+    reason = unavailable_reason(marts, "user_profile", [column], lang)
+    if reason:
+        return Section(heading, unavailable=(reason,))
+    furthest = dict(marts["user_profile"].group_by(column).len().iter_rows())
+    reached = [sum(furthest.get(later, 0) for later in steps[index:]) for index in range(len(steps))]
+    shown = [(step, users) for step, users in zip(steps, reached, strict=True) if users >= settings.min_group_size]
+    if not shown:
+        return Section(heading, unavailable=(label("reason_all_suppressed", lang, n=settings.min_group_size),))
+    fig = go.Figure(go.Funnel(y=[value_label("funnel", step, lang) for step, _ in shown], x=[u for _, u in shown],
+                              textinfo="value+percent initial"))
+    base_layout(fig, heading, label("axis_users", lang), "")
+    return Section(heading, figure=fig)
+
+
 def build_sections(marts: Marts, settings: DashboardSettings) -> list[Section]:
     return [
         persona_table_section(marts, settings),
@@ -135,4 +158,6 @@ def build_sections(marts: Marts, settings: DashboardSettings) -> list[Section]:
         persona_rfm_section(marts, settings),
         rfm_section(marts, settings),
         lifecycle_history_section(marts, settings),
+        funnel_section(marts, settings, "credit_funnel_stage", CREDIT_FUNNEL, "chart_credit_funnel"),
+        funnel_section(marts, settings, "wealth_funnel_stage", WEALTH_FUNNEL, "chart_wealth_funnel"),
     ]

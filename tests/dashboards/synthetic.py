@@ -75,6 +75,10 @@ def user_profile(users: int = 200) -> pl.DataFrame:
             "acquisition_channel": ["search", "social"] * (users // 2),
             "total_amount": np.linspace(100.0, 20_000.0, users),
             "total_revenue": np.linspace(1.0, 300.0, users),
+            "credit_funnel_stage": [["registered", "kyc_passed", "drawn", "repaying", "applied"][i % 5]
+                                    for i in range(users)],
+            "wealth_funnel_stage": [["registered", "registered", "risk_assessed", "first_purchase", "repeat_purchase"]
+                                    [i % 5] for i in range(users)],
         }
     )
 

@@ -120,3 +120,14 @@ def test_channel_page_hides_small_channels():
         str(trace.x) + str(trace.name) for s in sections if s.figure is not None for trace in s.figure.data)
     assert synthetic.SMALL_CHANNEL not in text
     assert "search" in text
+
+
+def test_funnels_count_users_reaching_each_step():
+    from dashboards.pages import growth
+
+    marts = synthetic.all_marts()
+    section = growth.funnel_section(marts, DashboardSettings(), "credit_funnel_stage", growth.CREDIT_FUNNEL,
+                                    "chart_credit_funnel")
+    counts = list(section.figure.data[0].x)
+    # 200 users, 40 at each of registered, kyc_passed, applied, drawn, repaying; nobody stops at approved.
+    assert counts == [200, 160, 120, 80, 80, 40]

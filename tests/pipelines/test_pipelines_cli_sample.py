@@ -124,3 +124,22 @@ def test_channel_quality_covers_every_acquired_user(sample_run):
     for channel in {c for c, _, _ in curve}:
         users = [u for c, _, u in curve if c == channel]
         assert users == sorted(users, reverse=True)  # fewer users are old enough for later months
+
+
+@pytest.mark.slow
+def test_profiles_carry_behaviour_and_funnel_stages(sample_run):
+    workdir, _ = sample_run
+    warehouse = workdir / "w.duckdb"
+    stages = dict(query(warehouse, "SELECT credit_funnel_stage, count(*) FROM marts.user_profile GROUP BY 1"))
+    assert set(stages) <= {"registered", "kyc_passed", "applied", "approved", "drawn", "repaying"}
+    assert stages.get("repaying", 0) > 0 and stages.get("registered", 0) > 0
+    inconsistent = query(warehouse, "SELECT count(*) FROM marts.user_profile WHERE credit_txn_count > 0 "
+                                    "AND credit_funnel_stage NOT IN ('drawn', 'repaying')")[0][0]
+    assert inconsistent == 0
+    wealth = query(warehouse, "SELECT count(*) FROM marts.user_profile WHERE (wealth_txn_count >= 2) <> "
+                              "(wealth_funnel_stage = 'repeat_purchase')")[0][0]
+    assert wealth == 0
+    activity = query(warehouse, "SELECT count(*) FILTER (WHERE active_days > 0 AND sessions = 0), "
+                                "count(*) FILTER (WHERE active_days_7d > active_days_30d OR active_days_30d > active_days) "
+                                "FROM marts.user_profile")[0]
+    assert activity == (0, 0)
