@@ -47,6 +47,7 @@ class AnalysisResource(dg.ConfigurableResource):
     min_group_size: int = 10
     language: str = "en"
     campaigns_dir: str | None = None  # default: the example campaigns shipped with the package
+    rule_segments_file: str | None = None  # analysts' YAML segments; default the shipped examples
     targets_file: str | None = None  # YAML of executive KPI targets; none shown without it
 
 

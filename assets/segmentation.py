@@ -1,17 +1,18 @@
 """Marts: RFM segments, clustering-based personas with identities kept across runs, their history, and rule-based segments."""
 
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 import polars as pl
 
 from assets.notes import replace_notes
-from assets.resources import WarehouseResource
+from assets.resources import AnalysisResource, WarehouseResource
 from segments import PersonaClusterer, describe_personas, score_rfm
 from segments.features import PERSONA_FEATURES, behaviour_features
 from segments.identity import CENTROID_SCHEMA, MATCH_SCHEMA, centroid_table, match_personas
-from segments.rule_segments import DEFAULT_RULES_FILE, apply_rule_segments, load_rule_segments
+from segments.rule_segments import DEFAULT_RULES_FILE, RuleSegmentError, apply_rule_segments, load_rule_segments
 from warehouse import read_frame, table_exists, write_frame
 
 MIN_USERS_TO_CLUSTER = 50
@@ -152,8 +153,8 @@ def segmentation(context: dg.AssetExecutionContext, warehouse: WarehouseResource
 
 
 @dg.asset(group_name="marts", kinds={"duckdb", "polars"}, deps=["user_profile", "user_segment"])
-def user_rule_segment(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """One row per user × matching analyst-defined segment (marts.user_rule_segment); definitions in `segments/library/rule_segments.yaml`.
+def user_rule_segment(analysis: AnalysisResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """One row per user × matching analyst-defined segment (marts.user_rule_segment); definitions in `segments/library/rule_segments.yaml` or FINGROWTH_RULE_SEGMENTS.
 
     Expressions may use every column of marts.user_profile and persona_id, persona_name, rfm_segment (language: `docs/segments.md`).
     """
@@ -163,7 +164,11 @@ def user_rule_segment(warehouse: WarehouseResource) -> dg.MaterializeResult:
             "SELECT p.*, s.persona_id, s.persona_name, s.rfm_segment FROM marts.user_profile p "
             "LEFT JOIN marts.user_segment s USING (user_id) ORDER BY p.user_id",
         )
-        rules = load_rule_segments(DEFAULT_RULES_FILE, users.schema)
+        rules_file = Path(analysis.rule_segments_file) if analysis.rule_segments_file else DEFAULT_RULES_FILE
+        try:
+            rules = load_rule_segments(rules_file, users.schema)
+        except RuleSegmentError as error:
+            raise dg.Failure(description=str(error)) from error
         memberships = apply_rule_segments(users, rules)
         write_frame(conn, "marts.user_rule_segment", memberships)
         write_frame(conn, "marts.rule_segment", pl.DataFrame(

@@ -21,5 +21,6 @@ def build_resources(settings: Settings) -> dict[str, object]:
             language=settings.language,
             campaigns_dir=str(settings.campaigns_dir) if settings.campaigns_dir else None,
             targets_file=str(settings.targets) if settings.targets else None,
+            rule_segments_file=str(settings.rule_segments) if settings.rule_segments else None,
         ),
     }

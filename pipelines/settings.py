@@ -21,7 +21,7 @@ class Settings:
     Environment variables: FINGROWTH_LANDING, FINGROWTH_WAREHOUSE, FINGROWTH_OUT, FINGROWTH_AS_OF,
     FINGROWTH_TIMEZONE, FINGROWTH_LANGUAGE (en|zh), FINGROWTH_MIN_GROUP_SIZE, FINGROWTH_CLV_HORIZON_DAYS,
     FINGROWTH_CAMPAIGNS_DIR, FINGROWTH_ATTRIBUTION_LOOKBACK_DAYS (default 30), FINGROWTH_CONVERSION
-    (first_transaction | first_credit | first_wealth), FINGROWTH_HOLDOUT_WEEKS (lifetime-value holdout check; default half the
+    (first_transaction | first_credit | first_wealth), FINGROWTH_RULE_SEGMENTS (YAML of analysts' segments), FINGROWTH_HOLDOUT_WEEKS (lifetime-value holdout check; default half the
     history, at most 39), FINGROWTH_TARGETS (YAML of executive KPI targets; default config/targets.yaml
     when it exists).
     """
@@ -39,6 +39,7 @@ class Settings:
     holdout_weeks: int | None = None
     attribution_lookback_days: int = 30
     conversion: str = "first_transaction"
+    rule_segments: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -68,6 +69,8 @@ class Settings:
                 "FINGROWTH_ATTRIBUTION_LOOKBACK_DAYS", env["FINGROWTH_ATTRIBUTION_LOOKBACK_DAYS"])
         if env.get("FINGROWTH_CONVERSION"):
             values["conversion"] = env["FINGROWTH_CONVERSION"]
+        if env.get("FINGROWTH_RULE_SEGMENTS"):
+            values["rule_segments"] = Path(env["FINGROWTH_RULE_SEGMENTS"])
         if env.get("FINGROWTH_HOLDOUT_WEEKS"):
             values["holdout_weeks"] = _positive_int("FINGROWTH_HOLDOUT_WEEKS", env["FINGROWTH_HOLDOUT_WEEKS"])
         if env.get("FINGROWTH_TARGETS"):
@@ -83,6 +86,8 @@ class Settings:
             raise ValueError("min_group_size must be at least 1")
         if self.conversion not in CONVERSIONS:
             raise ValueError(f"conversion must be one of {', '.join(CONVERSIONS)}, got {self.conversion!r}")
+        if self.rule_segments is not None and not self.rule_segments.is_file():
+            raise FileNotFoundError(f"rule segments file {self.rule_segments} does not exist")
         if self.targets is not None and not self.targets.is_file():
             raise FileNotFoundError(f"targets file {self.targets} does not exist")
         return self

@@ -22,12 +22,13 @@ class CliResult:
         return self.stdout + self.stderr
 
 
-def run_fingrowth(args: list[str], workdir: Path, timeout_seconds: float = 600) -> CliResult:
+def run_fingrowth(args: list[str], workdir: Path, timeout_seconds: float = 600,
+                  extra_env: dict[str, str] | None = None) -> CliResult:
     """`python -m pipelines.cli ARGS` in `workdir`, with DAGSTER_HOME inside it so runs are kept there."""
     home = workdir / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
     env = {key: value for key, value in os.environ.items() if not key.startswith("FINGROWTH_")}
-    env.update(DAGSTER_HOME=str(home), NO_PROXY="127.0.0.1,localhost", PYTHONUNBUFFERED="1")
+    env.update(DAGSTER_HOME=str(home), NO_PROXY="127.0.0.1,localhost", PYTHONUNBUFFERED="1", **(extra_env or {}))
     completed = subprocess.run(
         [sys.executable, "-m", "pipelines.cli", *args],
         cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout_seconds,
@@ -35,10 +36,10 @@ def run_fingrowth(args: list[str], workdir: Path, timeout_seconds: float = 600) 
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
 
 
-def run_analytics(landing: Path, workdir: Path, *extra: str) -> CliResult:
+def run_analytics(landing: Path, workdir: Path, *extra: str, extra_env: dict[str, str] | None = None) -> CliResult:
     return run_fingrowth(
         ["run", "--data", str(landing), "--warehouse", str(workdir / "w.duckdb"), "--out", str(workdir / "out"), *extra],
-        workdir,
+        workdir, extra_env=extra_env,
     )
 
 

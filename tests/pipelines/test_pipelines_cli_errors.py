@@ -72,3 +72,13 @@ def test_a_missing_targets_file_is_a_usage_error(tmp_path):
     write_minimal_landing(landing)
     result = run_analytics(landing, tmp_path, "--targets", str(tmp_path / "nope.yaml"))
     assert result.code == 2 and "nope.yaml" in result.stderr
+
+
+def test_a_rule_segment_with_an_unknown_column_fails_the_run_naming_its_line(tmp_path):
+    landing = tmp_path / "landing"
+    write_minimal_landing(landing)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("segments:\n  - name: big_spenders\n    where: \"total_amont > 10\"\n")
+    result = run_analytics(landing, tmp_path, extra_env={"FINGROWTH_RULE_SEGMENTS": str(rules)})
+    assert result.code == 1
+    assert str(rules) in result.stderr and ":3" in result.stderr and "total_amount" in result.stderr
