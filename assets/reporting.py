@@ -10,7 +10,8 @@ from warehouse import read_frame, table_exists
 
 DASHBOARD_MARTS = ("kpi_daily", "cohort_retention", "channel_roi", "user_clv", "user_profile", "persona",
                    "persona_k_evidence", "user_segment", "lifecycle_counts", "clv_model", "value_by_group",
-                   "clv_holdout_tracking", "clv_holdout_by_frequency", "channel_quality", "channel_payback")
+                   "clv_holdout_tracking", "clv_holdout_by_frequency", "channel_quality", "channel_payback",
+                   "segment_movement")
 
 
 @dg.asset(group_name="reporting", kinds={"plotly", "html"},

@@ -128,6 +128,36 @@ def lifecycle_history_section(marts: Marts, settings: DashboardSettings) -> Sect
     return Section(heading, figure=fig)
 
 
+def movement_section(marts: Marts, settings: DashboardSettings) -> Section:
+    """Users moving between personas since the previous run; flows below the minimum group size are hidden."""
+    lang = settings.language
+    heading = label("chart_persona_movement", lang)
+    columns = ["dimension", "from_as_of", "to_as_of", "from_segment", "to_segment", "users"]
+    reason = unavailable_reason(marts, "segment_movement", columns, lang)
+    if reason:
+        return Section(heading, unavailable=(reason,), notes=(label("movement_needs_two_runs", lang),))
+    moves = marts["segment_movement"].filter(pl.col("dimension") == "persona")
+    latest = moves["to_as_of"].max()
+    moves = moves.filter(pl.col("to_as_of") == latest)
+    hidden = moves.filter(pl.col("users") < settings.min_group_size).height
+    moves = moves.filter(pl.col("users") >= settings.min_group_size)
+    if moves.height == 0:
+        return Section(heading, unavailable=(label("reason_all_suppressed", lang, n=settings.min_group_size),))
+    sources = sorted(set(moves["from_segment"].to_list()))
+    targets = sorted(set(moves["to_segment"].to_list()))
+    nodes = [f"{name} ({moves['from_as_of'][0]})" for name in sources] + [f"{name} ({latest})" for name in targets]
+    fig = go.Figure(go.Sankey(
+        node={"label": nodes, "pad": 12},
+        link={"source": [sources.index(f) for f in moves["from_segment"].to_list()],
+              "target": [len(sources) + targets.index(t) for t in moves["to_segment"].to_list()],
+              "value": moves["users"].to_list()},
+    ))
+    base_layout(fig, heading, "", "")
+    fig.update_layout(height=max(FIGURE_HEIGHT, 60 * len(nodes)))
+    notes = (label("hidden_cells", lang, count=hidden, n=settings.min_group_size),) if hidden else ()
+    return Section(heading, figure=fig, notes=notes)
+
+
 CREDIT_FUNNEL = ("registered", "kyc_passed", "applied", "approved", "drawn", "repaying")
 WEALTH_FUNNEL = ("registered", "risk_assessed", "first_purchase", "repeat_purchase")
 
@@ -157,6 +187,7 @@ def build_sections(marts: Marts, settings: DashboardSettings) -> list[Section]:
         k_evidence_section(marts, settings),
         persona_rfm_section(marts, settings),
         rfm_section(marts, settings),
+        movement_section(marts, settings),
         lifecycle_history_section(marts, settings),
         funnel_section(marts, settings, "credit_funnel_stage", CREDIT_FUNNEL, "chart_credit_funnel"),
         funnel_section(marts, settings, "wealth_funnel_stage", WEALTH_FUNNEL, "chart_wealth_funnel"),

@@ -40,7 +40,8 @@ return Array.from(document.querySelectorAll('.js-plotly-plot')).map((div) => {
   return {
     id: div.id,
     traces: (div.data || []).length,
-    points: traces.map((t) => Math.max(count(t.x), count(t.y), count(t.z), count(t.values))),
+    points: traces.map((t) => Math.max(count(t.x), count(t.y), count(t.z), count(t.values),
+                                       count(t.link && t.link.value))),
     buttons: Array.from(div.querySelectorAll('.modebar-btn')).map((b) => b.getAttribute('data-title')),
   };
 });

@@ -192,6 +192,16 @@ def channel_quality() -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
+def segment_movement() -> pl.DataFrame:
+    rows = [("persona", date(2026, 3, 31), date(2026, 4, 30), a, b, n) for a, b, n in (
+        ("Young savers", "Young savers", 80), ("Young savers", "Credit revolvers", 12),
+        ("Credit revolvers", "Credit revolvers", 50), ("Credit revolvers", "Young savers", 3))]
+    rows.append(("persona", date(2026, 2, 28), date(2026, 3, 31), "Young savers", "Young savers", 70))
+    rows.append(("rfm", date(2026, 3, 31), date(2026, 4, 30), "Champions", "Loyal", 30))
+    return pl.DataFrame(rows, schema=["dimension", "from_as_of", "to_as_of", "from_segment", "to_segment", "users"],
+                        orient="row")
+
+
 def all_marts() -> dict[str, pl.DataFrame]:
     retention = cohort_retention()
     first_transaction = retention.with_columns(
@@ -210,6 +220,7 @@ def all_marts() -> dict[str, pl.DataFrame]:
         "value_by_group": value_by_group(),
         "clv_model": clv_model(),
         "channel_payback": channel_payback(),
+        "segment_movement": segment_movement(),
         "channel_quality": channel_quality(),
         "kpi_daily": kpi_daily(),
         "channel_roi": channel_roi(),

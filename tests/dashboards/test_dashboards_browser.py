@@ -28,8 +28,8 @@ def test_pages_render_without_errors_and_plots_have_points(chromium, marts, tmp_
         assert checks[page].problems(expect_plots=True) == [], page
     # KPI tiles aside, the executive page has six charts: two trends, cohorts, channels, lifecycle, personas.
     assert len(checks["executive.html"].plots) == 6
-    # Growth: k evidence, persona x RFM, RFM sizes, lifecycle history, two funnels (the persona table is HTML).
-    assert len(checks["growth.html"].plots) == 6
+    # Growth: k evidence, persona x RFM, RFM sizes, movement, lifecycle history, two funnels (table is HTML).
+    assert len(checks["growth.html"].plots) == 7
     # Value: tracking, by frequency, by channel, by persona, revenue retention (the model table is HTML).
     assert len(checks["value.html"].plots) == 5
     # Channels: models side by side and payback curves (ROI and quality are tables).

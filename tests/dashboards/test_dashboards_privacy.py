@@ -131,3 +131,12 @@ def test_funnels_count_users_reaching_each_step():
     counts = list(section.figure.data[0].x)
     # 200 users, 40 at each of registered, kyc_passed, applied, drawn, repaying; nobody stops at approved.
     assert counts == [200, 160, 120, 80, 80, 40]
+
+
+def test_persona_movement_shows_the_latest_flows_above_the_minimum():
+    from dashboards.pages import growth
+
+    section = growth.movement_section(synthetic.all_marts(), DashboardSettings(min_group_size=10))
+    link = section.figure.data[0].link
+    assert sorted(link.value) == [12, 50, 80]  # the 3-user flow is hidden; older and RFM flows are not shown
+    assert section.notes and "1 cell" in section.notes[0]
