@@ -1,7 +1,6 @@
 """Marts: one profile per user, the base of segments, personas and lifetime value."""
 
 import dagster as dg
-import polars as pl
 
 from assets.resources import WarehouseResource
 from segments.lifecycle import lifecycle_stage_expr

@@ -154,7 +154,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _launch(args: argparse.Namespace) -> int:
-    from campaigns.delivery import SenderConfig, deliver
+    from campaigns.delivery import deliver
     from campaigns.launch import eligible_people, plan_campaign
 
     actor = _actor("campaign.launch")

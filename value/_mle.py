@@ -73,3 +73,55 @@ def maximise_likelihood(
             stacklevel=3,
         )
     return np.exp(result.x), converged
+
+
+def fit_repeat_purchase_model(
+    model_name: str,
+    make_likelihood: Callable,
+    penalizer: float,
+    frequency,
+    recency,
+    T,
+    start: Callable[[NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]],
+) -> tuple[NDArray[np.float64], float, int, bool]:
+    """The fitting steps BG/NBD, MBG/NBD and Pareto/NBD share.
+
+    Checks the inputs, groups identical (frequency, recency, T) rows, and maximises the likelihood
+    built by ``make_likelihood(x, t_x, T, weights)`` (called with the parameters, it returns
+    (log-likelihood, gradient); it has a ``total_weight``) with an L2 ``penalizer``.
+
+    Returns:
+        (fitted parameters, total log-likelihood at the fit, customers fitted, converged).
+    """
+    from value._arrays import check_rfm, group_identical_rows
+
+    if penalizer < 0:
+        raise ValueError("penalizer must be non-negative")
+    x, t_x, t_cal = check_rfm(frequency, recency, T)
+    if x.size == 0:
+        raise ModelFitError(f"{model_name}: no customers to fit")
+    if not np.any(x > 0):
+        raise ModelFitError(
+            f"{model_name}: no repeat buyers (frequency is 0 for every customer); "
+            "purchase rate and drop-out cannot be identified"
+        )
+    if not np.any(t_cal > 0):
+        raise ModelFitError(f"{model_name}: every customer has T = 0; there is no observation window")
+    (x_u, t_x_u, t_u), weights = group_identical_rows(x, t_x, t_cal)
+    likelihood = make_likelihood(x_u, t_x_u, t_u, weights)
+
+    def objective(log_params: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        params = np.exp(log_params)
+        log_lik, gradient = likelihood(params)
+        value = -log_lik / likelihood.total_weight + penalizer * np.sum(params**2)
+        grad = -gradient / likelihood.total_weight + 2.0 * penalizer * params
+        return float(value), grad * params
+
+    fitted, converged = maximise_likelihood(objective, start(x, t_cal), model_name)
+    return fitted, float(likelihood(fitted)[0]), int(x.size), converged
+
+
+def rate_start(x: NDArray[np.float64], t_cal: NDArray[np.float64]) -> tuple[float, float]:
+    """Mean window length and mean purchase rate, the usual scale for starting points."""
+    mean_t = float(np.mean(t_cal))
+    return mean_t, max(float(np.mean(x)) / max(mean_t, 1e-12), 1e-6)

@@ -18,12 +18,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import digamma, expit, gammaln
 
-from value._arrays import check_rfm, group_identical_rows
-from value._mle import maximise_likelihood
+from value._arrays import check_rfm
+from value._mle import fit_repeat_purchase_model, rate_start
 from value.bgnbd import _purchases_if_alive
-from value.errors import ModelFitError
 
 PARAMETER_NAMES = ("r", "alpha", "a", "b")
+
+
+
+def _start(x: NDArray[np.float64], t_cal: NDArray[np.float64]) -> NDArray[np.float64]:
+    mean_t, mean_rate = rate_start(x, t_cal)
+    return np.array([1.0, 1.0 / mean_rate, 1.0, 1.0])
 
 
 class ModifiedBetaGeoModel:
@@ -56,36 +61,9 @@ class ModifiedBetaGeoModel:
         Raises:
             ModelFitError: no customers, no repeat buyers, or a failed optimisation.
         """
-        if self.penalizer < 0:
-            raise ValueError("penalizer must be non-negative")
-        x, t_x, t_cal = check_rfm(frequency, recency, T)
-        if x.size == 0:
-            raise ModelFitError("MBG/NBD: no customers to fit")
-        if not np.any(x > 0):
-            raise ModelFitError(
-                "MBG/NBD: no repeat buyers (frequency is 0 for every customer); "
-                "purchase rate and drop-out cannot be identified"
-            )
-        if not np.any(t_cal > 0):
-            raise ModelFitError("MBG/NBD: every customer has T = 0; there is no observation window")
-        (x_u, t_x_u, t_u), weights = group_identical_rows(x, t_x, t_cal)
-        likelihood = _ModifiedCountLikelihood(x_u, t_x_u, t_u, weights)
-
-        def objective(log_params: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
-            params = np.exp(log_params)
-            log_lik, gradient = likelihood(params)
-            value = -log_lik / likelihood.total_weight + self.penalizer * np.sum(params**2)
-            grad = -gradient / likelihood.total_weight + 2.0 * self.penalizer * params
-            return float(value), grad * params
-
-        mean_t = float(np.mean(t_cal))
-        mean_rate = max(float(np.mean(x)) / max(mean_t, 1e-12), 1e-6)
-        start = np.array([1.0, 1.0 / mean_rate, 1.0, 1.0])
-        fitted, converged = maximise_likelihood(objective, start, "MBG/NBD")
+        fitted, self.log_likelihood_, self.n_customers_, self.converged_ = fit_repeat_purchase_model(
+            "MBG/NBD", _ModifiedCountLikelihood, self.penalizer, frequency, recency, T, _start)
         self.params_ = dict(zip(PARAMETER_NAMES, (float(value) for value in fitted), strict=True))
-        self.log_likelihood_ = likelihood(fitted)[0]
-        self.n_customers_ = int(x.size)
-        self.converged_ = converged
         return self
 
     def probability_alive(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> NDArray[np.float64]:

@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboards.availability import unavailable_reason
-from dashboards.figures import FIGURE_HEIGHT, base_layout
+from dashboards.figures import base_layout
 from dashboards.formatting import format_money, format_ratio
 from dashboards.html import Section, table_html
 from dashboards.labels import label, value_label
