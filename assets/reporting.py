@@ -10,12 +10,13 @@ from warehouse import read_frame, table_exists
 
 DASHBOARD_MARTS = ("kpi_daily", "cohort_retention", "channel_roi", "user_clv", "user_profile", "persona",
                    "persona_k_evidence", "user_segment", "lifecycle_counts", "clv_model", "value_by_group",
-                   "clv_holdout_tracking", "clv_holdout_by_frequency", "channel_quality", "channel_payback",
-                   "segment_movement")
+                   "clv_holdout_tracking", "clv_holdout_by_frequency", "channel_quality", "channel_payback")
+# Tables written by a multi-asset under another key (segment_movement comes with user_segment_history).
+EXTRA_TABLES = ("segment_movement",)
 
 
 @dg.asset(group_name="reporting", kinds={"plotly", "html"},
-          deps=[*DASHBOARD_MARTS, "campaign_dry_runs"])
+          deps=[*DASHBOARD_MARTS, "user_segment_history", "campaign_dry_runs"])
 def dashboards(context: dg.AssetExecutionContext, analysis: AnalysisResource, reports: ReportsResource,
                warehouse: WarehouseResource) -> dg.MaterializeResult:
     """One HTML file per dashboard page plus index.html, in the reports folder (no table)."""
@@ -24,7 +25,7 @@ def dashboards(context: dg.AssetExecutionContext, analysis: AnalysisResource, re
         # Pages compute in floating point; the warehouse keeps exact decimals.
         marts = {
             name: read_frame(conn, f"SELECT * FROM marts.{name}").with_columns(pl.col(pl.Decimal).cast(pl.Float64))
-            for name in DASHBOARD_MARTS if table_exists(conn, f"marts.{name}")
+            for name in (*DASHBOARD_MARTS, *EXTRA_TABLES) if table_exists(conn, f"marts.{name}")
         }
     try:
         targets = load_targets(analysis.targets_file) if analysis.targets_file else {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.campaign_dry_runs import campaign_assets
+from assets.campaign_lift import campaign_lift_assets
 from assets.channel_quality import channel_quality_assets
 from assets.channel_roi import channel_assets
 from assets.core import core_assets
@@ -25,7 +26,7 @@ from pipelines.settings import Settings
 
 ALL_ASSETS = [
     *raw_assets, *staged_assets, *core_assets, *profile_assets, *lifecycle_assets, *segmentation_assets,
-    *value_assets, *credit_value_assets, *kpi_assets, *channel_assets, *channel_quality_assets, *campaign_assets, *reporting_assets,
+    *value_assets, *credit_value_assets, *kpi_assets, *channel_assets, *channel_quality_assets, *campaign_assets, *campaign_lift_assets, *reporting_assets,
 ]
 ALL_ASSET_CHECKS = [*staged_checks, *profile_checks, *kpi_checks]
 

@@ -36,6 +36,8 @@ def test_users_and_transactions_alone_build_the_marts(tmp_path):
         notes = dict(conn.sql("SELECT asset, note FROM marts.pipeline_notes").fetchall())
         assert "touchpoints" in notes["channel_roi"]
         assert "loan_performance" in notes["credit_loss"]
+        assert "no launched campaign" in notes["campaign_lift"]
+        assert conn.sql("SELECT count(*) FROM marts.campaign_lift").fetchone()[0] == 0
         assert conn.sql("SELECT count(*), sum(expected_credit_loss) FROM marts.user_value").fetchone() == (60, 0.0)
         assert conn.sql("SELECT sum(amount) FROM core.purchases").fetchone()[0] == sum(
             10 + i % 7 + 0.5 for i in range(400))
