@@ -7,6 +7,7 @@ quarantined row instead of a failed read.
 from __future__ import annotations
 
 import csv
+import json
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -194,16 +195,12 @@ def _jsonl_select(
     keys = sorted({k for file_keys in keys_by_file.values() for k in file_keys})
     if not keys:
         return f"SELECT {FILE_COLUMN}, {LINE_COLUMN}, {ERROR_COLUMN} FROM _json_parsed"
-    # One list-valued extraction parses each document once instead of once per key.
-    paths_sql = "[" + ", ".join(_sql_str(_json_path(k)) for k in keys) + "]"
-    fields = ", ".join(
-        f"CASE WHEN types[{i}] = 'NULL' THEN NULL ELSE vals[{i}] END AS {_ident(k)}"
-        for i, k in enumerate(keys, start=1)
-    )
+    # from_json reads every key in one parse of each document (values as text, JSON null as NULL).
+    structure = _sql_str(json.dumps({k: "VARCHAR" for k in keys}))
+    fields = ", ".join(f"_fields.{_ident(k)} AS {_ident(k)}" for k in keys)
     return (
         f"SELECT {fields}, {FILE_COLUMN}, {LINE_COLUMN}, {ERROR_COLUMN} FROM ("
-        f"SELECT {FILE_COLUMN}, {LINE_COLUMN}, {ERROR_COLUMN}, json_extract_string(doc, {paths_sql}) AS vals, "
-        f"json_type(doc, {paths_sql}) AS types FROM _json_parsed)"
+        f"SELECT {FILE_COLUMN}, {LINE_COLUMN}, {ERROR_COLUMN}, from_json(doc, {structure}) AS _fields FROM _json_parsed)"
     )
 
 
