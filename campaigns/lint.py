@@ -8,7 +8,6 @@ characters folded (NFKC), HTML tags stripped, case folded, and whitespace remove
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import re
@@ -18,10 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from campaigns._yaml_file import read_mapping, reject_unknown_keys, required
-from campaigns.errors import RulePackFileError
-from campaigns.products import PRODUCT_TYPES
-from campaigns.rule_pack import SEVERITIES
+from campaigns.rule_pack import parse_pack
 from campaigns.template import PLACEHOLDER_PATTERN, TEXT_FIELDS, Template, placeholders_used
 
 # Findings of these severities stop an approval; REVIEW is what the approving officer does anyway.
@@ -113,32 +109,8 @@ def shipped_lint_pack(jurisdiction: str) -> LintPack:
 
 
 def load_lint_pack(path: str | Path) -> LintPack:
-    err = RulePackFileError
-    data = read_mapping(path, err)
-    reject_unknown_keys(data, {"jurisdiction", "version", "rules"}, path, err)
-    rules = []
-    for index, raw in enumerate(required(data, "rules", list, path, err)):
-        prefix = f"rules[{index}]."
-        if not isinstance(raw, dict):
-            raise err(path, f"rules[{index}]", "must be a mapping")
-        reject_unknown_keys(raw, {"id", "check", "severity", "title", "applies_to", "params"}, path, err, prefix)
-        check = required(raw, "check", str, path, err, prefix)
-        if check not in _CHECKS:
-            raise err(path, prefix + "check", f"unknown lint check {check!r}; known: {sorted(_CHECKS)}")
-        severity = required(raw, "severity", str, path, err, prefix)
-        if severity not in SEVERITIES:
-            raise err(path, prefix + "severity", f"must be one of {sorted(SEVERITIES)}")
-        applies_to = raw.get("applies_to", "all")
-        if applies_to != "all" and (not isinstance(applies_to, list) or not set(applies_to) <= PRODUCT_TYPES):
-            raise err(path, prefix + "applies_to", f"must be 'all' or a list of {sorted(PRODUCT_TYPES)}")
-        params = raw.get("params") or {}
-        if not isinstance(params, dict):
-            raise err(path, prefix + "params", "must be a mapping")
-        rules.append(LintRule(required(raw, "id", str, path, err, prefix), check, severity, raw.get("title", ""),
-                              None if applies_to == "all" else frozenset(applies_to), params))
-    canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    return LintPack(required(data, "jurisdiction", str, path, err), str(required(data, "version", (str, int, float), path, err)),
-                    tuple(rules), hashlib.sha256(canonical.encode("utf-8")).hexdigest())
+    """Load and validate a lint-pack file (the rule-pack format); errors name the file and key."""
+    return LintPack(*parse_pack(path, _CHECKS, "lint check", LintRule))
 
 
 def normalise(text: str) -> str:

@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable, Collection
 from typing import Any
 
 from campaigns._yaml_file import read_mapping, reject_unknown_keys, required
@@ -59,30 +60,40 @@ def load_rule_pack(path: str | Path) -> RulePack:
     """
     from campaigns.checks import CHECKS  # the check registry imports rule types; avoid a cycle
 
+    return RulePack(*parse_pack(path, CHECKS, "check", Rule))
+
+
+def parse_pack(path: str | Path, known_checks: Collection[str], check_kind: str, make_rule: Callable):
+    """Validate a pack file (recipient rules or template lint rules share one format).
+
+    Returns:
+        (jurisdiction, version, rules built with ``make_rule``, sha256 of the canonical content).
+
+    Raises:
+        RulePackFileError: naming the file and the offending key.
+    """
     err = RulePackFileError
     data = read_mapping(path, err)
     reject_unknown_keys(data, {"jurisdiction", "version", "rules"}, path, err)
-    raw_rules = required(data, "rules", list, path, err)
     rules = []
-    for index, raw in enumerate(raw_rules):
+    for index, raw in enumerate(required(data, "rules", list, path, err)):
         prefix = f"rules[{index}]."
         if not isinstance(raw, dict):
             raise err(path, f"rules[{index}]", "must be a mapping")
         reject_unknown_keys(raw, {"id", "check", "severity", "title", "applies_to", "params"}, path, err, prefix)
         check = required(raw, "check", str, path, err, prefix)
-        if check not in CHECKS:
-            raise err(path, prefix + "check", f"unknown check {check!r}; known: {sorted(CHECKS)}")
+        if check not in known_checks:
+            raise err(path, prefix + "check", f"unknown {check_kind} {check!r}; known: {sorted(known_checks)}")
         severity = required(raw, "severity", str, path, err, prefix)
         if severity not in SEVERITIES:
             raise err(path, prefix + "severity", f"must be one of {sorted(SEVERITIES)}")
         applies_to = raw.get("applies_to", "all")
-        if applies_to != "all":
-            if not isinstance(applies_to, list) or not set(applies_to) <= PRODUCT_TYPES:
-                raise err(path, prefix + "applies_to", f"must be 'all' or a list of {sorted(PRODUCT_TYPES)}")
+        if applies_to != "all" and (not isinstance(applies_to, list) or not set(applies_to) <= PRODUCT_TYPES):
+            raise err(path, prefix + "applies_to", f"must be 'all' or a list of {sorted(PRODUCT_TYPES)}")
         params = raw.get("params") or {}
         if not isinstance(params, dict):
             raise err(path, prefix + "params", "must be a mapping")
-        rules.append(Rule(
+        rules.append(make_rule(
             rule_id=required(raw, "id", str, path, err, prefix),
             check=check,
             severity=severity,
@@ -94,9 +105,9 @@ def load_rule_pack(path: str | Path) -> RulePack:
     if len(set(ids)) != len(ids):
         raise err(path, "rules", "rule ids must be unique")
     canonical = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
-    return RulePack(
-        jurisdiction=required(data, "jurisdiction", str, path, err),
-        version=str(required(data, "version", (str, int, float), path, err)),
-        rules=tuple(rules),
-        sha256=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+    return (
+        required(data, "jurisdiction", str, path, err),
+        str(required(data, "version", (str, int, float), path, err)),
+        tuple(rules),
+        hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
     )
