@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from dashboards.labels import label
+from dashboards.settings import DashboardSettings
+
 
 @dataclass(frozen=True)
 class Suppressed:
@@ -39,3 +42,15 @@ def suppress_small_groups(
     allowed = sizes.filter(pl.col("__group_size") >= min_group_size).select(group_columns)
     kept = frame.join(allowed, on=group_columns, how="semi", nulls_equal=True, maintain_order="left")
     return Suppressed(kept=kept, hidden_groups=sizes.height - allowed.height)
+
+
+def hidden_note(hidden: int, note_key: str, settings: DashboardSettings) -> tuple[str, ...]:
+    """The note saying how many groups were hidden (``note_key`` names the kind), or nothing."""
+    if hidden == 0:
+        return ()
+    return (label(note_key, settings.language, count=hidden, n=settings.min_group_size),)
+
+
+def all_suppressed_reason(settings: DashboardSettings) -> str:
+    """Why a section shows nothing: every group was below the minimum size."""
+    return label("reason_all_suppressed", settings.language, n=settings.min_group_size)

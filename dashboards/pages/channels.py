@@ -12,6 +12,7 @@ from dashboards.figures import base_layout
 from dashboards.formatting import format_money, format_ratio
 from dashboards.html import Section, table_html
 from dashboards.labels import label, value_label
+from dashboards.privacy import all_suppressed_reason, hidden_note
 from dashboards.settings import DashboardSettings
 
 SLUG = "channels"
@@ -40,7 +41,7 @@ def models_section(marts: Marts, settings: DashboardSettings) -> Section:
         pl.col("conversions") >= settings.min_group_size)["channel"]
     rows = roi.filter(pl.col("channel").is_in(large.implode()))
     if rows.height == 0:
-        return Section(heading, unavailable=(label("reason_all_suppressed", lang, n=settings.min_group_size),))
+        return Section(heading, unavailable=(all_suppressed_reason(settings),))
     channels = rows.group_by("channel").agg(pl.col("conversions").max()).sort("conversions", descending=True)["channel"].to_list()
     present = set(rows["attribution_model"].to_list())
     fig = go.Figure([
@@ -51,7 +52,7 @@ def models_section(marts: Marts, settings: DashboardSettings) -> Section:
     base_layout(fig, heading, label("axis_channel", lang), label("axis_conversions", lang))
     fig.update_layout(barmode="group")
     hidden = roi["channel"].n_unique() - len(channels)
-    notes = (label("hidden_channels", lang, count=hidden, n=settings.min_group_size),) if hidden else ()
+    notes = hidden_note(hidden, "hidden_channels", settings)
     return Section(heading, figure=fig, notes=notes)
 
 
@@ -115,7 +116,7 @@ def quality_section(marts: Marts, settings: DashboardSettings) -> Section:
     rows = marts["channel_quality"].filter(
         (pl.col("cohort") == "all") & (pl.col("users") >= settings.min_group_size)).sort("mean_risk_adjusted_clv", descending=True)
     if rows.height == 0:
-        return Section(heading, unavailable=(label("reason_all_suppressed", lang, n=settings.min_group_size),))
+        return Section(heading, unavailable=(all_suppressed_reason(settings),))
     money = settings.currency
     cells = [
         (r["acquisition_channel"], f"{r['users']:,}", _percent(r["kyc_pass_rate"]), _percent(r["first_txn_rate"]),

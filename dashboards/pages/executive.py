@@ -18,7 +18,7 @@ from dashboards.figures import (
 from dashboards.html import Section
 from dashboards.kpis import KPI_DAILY_COLUMNS, compute_kpi_summary
 from dashboards.labels import label
-from dashboards.privacy import suppress_small_groups
+from dashboards.privacy import all_suppressed_reason, hidden_note, suppress_small_groups
 from dashboards.settings import DashboardSettings
 from dashboards.tiles import kpi_tiles_html
 
@@ -29,16 +29,6 @@ TITLE_KEY = "page_executive"
 PREFERRED_ATTRIBUTION_MODEL = "last_touch"
 
 Marts = Mapping[str, pl.DataFrame | None]
-
-
-def _hidden_note(hidden: int, note_key: str, settings: DashboardSettings) -> tuple[str, ...]:
-    if hidden == 0:
-        return ()
-    return (label(note_key, settings.language, count=hidden, n=settings.min_group_size),)
-
-
-def _all_suppressed(settings: DashboardSettings) -> str:
-    return label("reason_all_suppressed", settings.language, n=settings.min_group_size)
 
 
 def _average_ltv(marts: Marts, settings: DashboardSettings) -> float | None:
@@ -85,9 +75,9 @@ def cohort_section(marts: Marts, settings: DashboardSettings) -> Section:
     if "cohort_basis" in retention.columns:
         retention = retention.filter(pl.col("cohort_basis") == "signup")
     shown = suppress_small_groups(retention, ["cohort"], "users", settings.min_group_size)
-    notes = _hidden_note(shown.hidden_groups, "hidden_cohorts", settings)
+    notes = hidden_note(shown.hidden_groups, "hidden_cohorts", settings)
     if shown.kept.height == 0:
-        return Section(heading, unavailable=(_all_suppressed(settings),), notes=notes)
+        return Section(heading, unavailable=(all_suppressed_reason(settings),), notes=notes)
     return Section(heading, figure=cohort_retention_figure(shown.kept, settings), notes=notes)
 
 
@@ -106,9 +96,9 @@ def channel_section(marts: Marts, settings: DashboardSettings) -> Section:
     if rows.height == 0:
         return Section(heading, unavailable=(label("reason_no_model", lang, model=model),))
     shown = suppress_small_groups(rows, ["channel"], "conversions", settings.min_group_size)
-    notes = _hidden_note(shown.hidden_groups, "hidden_channels", settings)
+    notes = hidden_note(shown.hidden_groups, "hidden_channels", settings)
     if shown.kept.height == 0:
-        return Section(heading, unavailable=(_all_suppressed(settings),), notes=notes)
+        return Section(heading, unavailable=(all_suppressed_reason(settings),), notes=notes)
     return Section(heading, figure=channel_roi_figure(shown.kept, settings, model), notes=notes)
 
 
@@ -124,9 +114,9 @@ def lifecycle_section(marts: Marts, settings: DashboardSettings) -> Section:
         .agg(pl.len().cast(pl.Int64).alias("users"))
     )
     shown = suppress_small_groups(counts, ["lifecycle_stage"], "users", settings.min_group_size)
-    notes = _hidden_note(shown.hidden_groups, "hidden_stages", settings)
+    notes = hidden_note(shown.hidden_groups, "hidden_stages", settings)
     if shown.kept.height == 0:
-        return Section(heading, unavailable=(_all_suppressed(settings),), notes=notes)
+        return Section(heading, unavailable=(all_suppressed_reason(settings),), notes=notes)
     return Section(heading, figure=lifecycle_stage_figure(shown.kept, settings), notes=notes)
 
 
@@ -139,9 +129,9 @@ def persona_section(marts: Marts, settings: DashboardSettings) -> Section:
     persona = marts["persona"]
     group = "persona_id" if "persona_id" in persona.columns else "persona_name"
     shown = suppress_small_groups(persona, [group], "users", settings.min_group_size)
-    notes = _hidden_note(shown.hidden_groups, "hidden_personas", settings)
+    notes = hidden_note(shown.hidden_groups, "hidden_personas", settings)
     if shown.kept.height == 0:
-        return Section(heading, unavailable=(_all_suppressed(settings),), notes=notes)
+        return Section(heading, unavailable=(all_suppressed_reason(settings),), notes=notes)
     return Section(heading, figure=persona_size_figure(shown.kept, settings), notes=notes)
 
 

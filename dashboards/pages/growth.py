@@ -11,7 +11,7 @@ from dashboards.availability import unavailable_reason
 from dashboards.figures import FIGURE_HEIGHT, base_layout, date_axis
 from dashboards.html import Section, table_html
 from dashboards.labels import label, value_label
-from dashboards.privacy import suppress_small_groups
+from dashboards.privacy import all_suppressed_reason, hidden_note, suppress_small_groups
 from dashboards.settings import DashboardSettings
 
 SLUG = "growth"
@@ -36,8 +36,7 @@ def persona_table_section(marts: Marts, settings: DashboardSettings) -> Section:
         .select("persona_name", "users", "share", "description").iter_rows()
     ]
     headers = [label(key, lang) for key in ("col_persona", "col_users", "col_share", "col_description")]
-    notes = (label("hidden_personas", lang, count=shown.hidden_groups, n=settings.min_group_size),) \
-        if shown.hidden_groups else ()
+    notes = hidden_note(shown.hidden_groups, "hidden_personas", settings)
     return Section(heading, body_html=table_html(headers, rows, [False, True, True, False]), notes=notes)
 
 
@@ -76,8 +75,7 @@ def rfm_section(marts: Marts, settings: DashboardSettings) -> Section:
                            hovertemplate="%{y}: %{x:,}<extra></extra>"))
     base_layout(fig, heading, label("axis_users", lang), label("axis_segment", lang))
     fig.update_layout(showlegend=False, height=max(FIGURE_HEIGHT, 60 + 28 * kept.height))
-    notes = (label("hidden_cells", lang, count=shown.hidden_groups, n=settings.min_group_size),) \
-        if shown.hidden_groups else ()
+    notes = hidden_note(shown.hidden_groups, "hidden_cells", settings)
     return Section(heading, figure=fig, notes=notes)
 
 
@@ -95,7 +93,7 @@ def persona_rfm_section(marts: Marts, settings: DashboardSettings) -> Section:
     hidden = cells.filter(pl.col("users") < settings.min_group_size).height
     cells = cells.filter(pl.col("users") >= settings.min_group_size)
     if cells.height == 0:
-        return Section(heading, unavailable=(label("reason_all_suppressed", lang, n=settings.min_group_size),))
+        return Section(heading, unavailable=(all_suppressed_reason(settings),))
     grid = cells.pivot(on="rfm_segment", index="persona_name", values="users").sort("persona_name")
     segments = sorted(c for c in grid.columns if c != "persona_name")
     fig = go.Figure(go.Heatmap(
@@ -105,7 +103,7 @@ def persona_rfm_section(marts: Marts, settings: DashboardSettings) -> Section:
     ))
     base_layout(fig, heading, label("axis_segment", lang), label("axis_persona", lang))
     fig.update_layout(height=max(FIGURE_HEIGHT, 140 + 40 * grid.height), margin={"l": 320})
-    notes = (label("hidden_cells", lang, count=hidden, n=settings.min_group_size),) if hidden else ()
+    notes = hidden_note(hidden, "hidden_cells", settings)
     return Section(heading, figure=fig, notes=notes)
 
 
@@ -142,7 +140,7 @@ def movement_section(marts: Marts, settings: DashboardSettings) -> Section:
     hidden = moves.filter(pl.col("users") < settings.min_group_size).height
     moves = moves.filter(pl.col("users") >= settings.min_group_size)
     if moves.height == 0:
-        return Section(heading, unavailable=(label("reason_all_suppressed", lang, n=settings.min_group_size),))
+        return Section(heading, unavailable=(all_suppressed_reason(settings),))
     sources = sorted(set(moves["from_segment"].to_list()))
     targets = sorted(set(moves["to_segment"].to_list()))
     nodes = [f"{name} ({moves['from_as_of'][0]})" for name in sources] + [f"{name} ({latest})" for name in targets]
@@ -154,7 +152,7 @@ def movement_section(marts: Marts, settings: DashboardSettings) -> Section:
     ))
     base_layout(fig, heading, "", "")
     fig.update_layout(height=max(FIGURE_HEIGHT, 60 * len(nodes)))
-    notes = (label("hidden_cells", lang, count=hidden, n=settings.min_group_size),) if hidden else ()
+    notes = hidden_note(hidden, "hidden_cells", settings)
     return Section(heading, figure=fig, notes=notes)
 
 
@@ -174,7 +172,7 @@ def funnel_section(marts: Marts, settings: DashboardSettings, column: str, steps
     reached = [sum(furthest.get(later, 0) for later in steps[index:]) for index in range(len(steps))]
     shown = [(step, users) for step, users in zip(steps, reached, strict=True) if users >= settings.min_group_size]
     if not shown:
-        return Section(heading, unavailable=(label("reason_all_suppressed", lang, n=settings.min_group_size),))
+        return Section(heading, unavailable=(all_suppressed_reason(settings),))
     fig = go.Figure(go.Funnel(y=[value_label("funnel", step, lang) for step, _ in shown], x=[u for _, u in shown],
                               textinfo="value+percent initial"))
     base_layout(fig, heading, label("axis_users", lang), "")

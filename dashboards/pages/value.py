@@ -12,6 +12,7 @@ from dashboards.figures import FIGURE_HEIGHT, base_layout
 from dashboards.formatting import money_axis
 from dashboards.html import Section, table_html
 from dashboards.labels import label
+from dashboards.privacy import all_suppressed_reason
 from dashboards.settings import DashboardSettings
 
 SLUG = "value"
@@ -55,7 +56,7 @@ def by_frequency_section(marts: Marts, settings: DashboardSettings) -> Section:
     # A bucket of a handful of people would reveal their purchases.
     rows = marts["clv_holdout_by_frequency"].filter(pl.col("users") >= settings.min_group_size)
     if rows.height == 0:
-        return Section(heading, unavailable=(label("reason_all_suppressed", lang, n=settings.min_group_size),))
+        return Section(heading, unavailable=(all_suppressed_reason(settings),))
     buckets = rows["frequency_bucket"].cast(pl.String).to_list()
     fig = go.Figure([
         go.Bar(x=buckets, y=rows["actual_mean"].to_list(), name=label("series_actual", lang)),
@@ -79,7 +80,7 @@ def value_by_group_section(marts: Marts, settings: DashboardSettings, grouping: 
         .sort("mean_clv")
     )
     if rows.height == 0:
-        return Section(heading, unavailable=(label("reason_all_suppressed", lang, n=settings.min_group_size),))
+        return Section(heading, unavailable=(all_suppressed_reason(settings),))
     groups = rows["group"].to_list()
     fig = go.Figure([
         go.Bar(y=groups, x=rows["mean_clv"].to_list(), orientation="h", name=label("series_clv", lang)),
@@ -117,7 +118,7 @@ def revenue_retention_section(marts: Marts, settings: DashboardSettings) -> Sect
     rows = marts["cohort_retention"].filter(
         (pl.col("cohort_basis") == "first_transaction") & (pl.col("users") >= settings.min_group_size))
     if rows.height == 0:
-        return Section(heading, unavailable=(label("reason_all_suppressed", lang, n=settings.min_group_size),))
+        return Section(heading, unavailable=(all_suppressed_reason(settings),))
     grid = rows.sort("period").pivot(on="period", index="cohort", values="revenue_retention").sort("cohort")
     periods = [c for c in grid.columns if c != "cohort"]
     fig = go.Figure(go.Heatmap(
