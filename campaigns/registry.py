@@ -176,7 +176,7 @@ def approve_template(conn: duckdb.DuckDBPyConnection, actor: Actor, template_id:
     """
     require(actor, "template.approve")
     now = now or datetime.now(timezone.utc)
-    template, author = _registered(conn, template_id, version)
+    template, author = registered_template(conn, template_id, version)
     if actor.user == author:
         raise PermissionDenied(f"{actor.user} wrote {template.key} and may not approve it (maker-checker)")
     status = template_status(conn, template_id, version, now)
@@ -204,7 +204,7 @@ def reject_template(conn: duckdb.DuckDBPyConnection, actor: Actor, template_id: 
     if not reason or not reason.strip():
         raise ApprovalError("a rejection needs a reason")
     now = now or datetime.now(timezone.utc)
-    template, _ = _registered(conn, template_id, version)
+    template, _ = registered_template(conn, template_id, version)
     conn.execute("INSERT INTO campaigns.template_approvals VALUES (?, ?, ?, 'rejected', ?, ?, NULL, ?, NULL, NULL)",
                  [template_id, version, template.content_sha256, actor.user, now, reason.strip()])
     audit(conn, actor.user, "template.reject", template.key, {"reason": reason.strip()}, now)
@@ -236,7 +236,7 @@ def approved_template(conn: duckdb.DuckDBPyConnection, template_id: str, version
     Raises:
         ApprovalError: naming why the template may not be sent (CN-APPROVAL-01).
     """
-    template, _ = _registered(conn, template_id, version)
+    template, _ = registered_template(conn, template_id, version)
     status = template_status(conn, template_id, version, now)
     if status["status"] != "approved":
         raise ApprovalError(f"CN-APPROVAL-01: template {template.key} is {status['status']}, not approved; "
@@ -260,7 +260,7 @@ def list_templates(conn: duckdb.DuckDBPyConnection, now: datetime | None = None)
     return out
 
 
-def _registered(conn: duckdb.DuckDBPyConnection, template_id: str, version: int) -> tuple[Template, str]:
+def registered_template(conn: duckdb.DuckDBPyConnection, template_id: str, version: int) -> tuple[Template, str]:
     ensure_schema(conn)
     row = conn.execute("SELECT definition_json, author, content_sha256 FROM campaigns.templates "
                        "WHERE template_id = ? AND version = ?", [template_id, version]).fetchone()

@@ -107,16 +107,14 @@ def _connect(args: argparse.Namespace):
 
 def _campaign_and_template(conn, path: Path, require_approved: bool):
     from campaigns import load_campaign, load_template, template_path
-    from campaigns.registry import approved_template, template_status
+    from campaigns.registry import approved_template, registered_template, template_status
 
     campaign = load_campaign(path)
     if require_approved:
         return campaign, approved_template(conn, campaign.template_id, campaign.template_version), "approved"
     status = template_status(conn, campaign.template_id, campaign.template_version)["status"]
     if status != "unregistered":
-        from campaigns.registry import _registered
-
-        return campaign, _registered(conn, campaign.template_id, campaign.template_version)[0], status
+        return campaign, registered_template(conn, campaign.template_id, campaign.template_version)[0], status
     return campaign, load_template(template_path(campaign.template_id, campaign.template_version)), "unregistered"
 
 
