@@ -8,14 +8,10 @@ import polars as pl
 from assets.notes import replace_notes
 from assets.resources import AnalysisResource, WarehouseResource
 from campaigns import campaign_paths, dry_run, load_campaign, load_template, template_path
+from campaigns.launch import PEOPLE_SQL, RECENT_SENDS_SQL
 from warehouse import read_frame, table_exists
 
 UNSUBSCRIBE_BASE_URL = "https://example.com/unsubscribe"
-
-PEOPLE_SQL = """
-SELECT u.user_id, c.birth_date, u.is_student, u.risk_level, u.risk_assessed_at
-FROM staged.users u LEFT JOIN private.user_contacts c USING (user_id)
-"""
 
 
 @dg.asset(group_name="campaigns", kinds={"duckdb", "polars"},
@@ -37,6 +33,9 @@ def campaign_dry_runs(context: dg.AssetExecutionContext, analysis: AnalysisResou
         # Unsubscribes and bounces from the SendGrid webhook (written by campaign launches, not this asset).
         suppressions = (read_frame(conn, "SELECT DISTINCT user_id, reason FROM campaigns.suppressions")
                         if table_exists(conn, "campaigns.suppressions") else None)
+        # Earlier live sends count against frequency caps, as they will at launch.
+        recent_sends = (read_frame(conn, RECENT_SENDS_SQL)
+                        if table_exists(conn, "campaigns.outbox_recipients") else None)
         notes = []
         if consents.height == 0:
             notes.append("no consent records (source consents absent or empty): every audience member is "
@@ -48,8 +47,11 @@ def campaign_dry_runs(context: dg.AssetExecutionContext, analysis: AnalysisResou
         for path in files:
             campaign = load_campaign(path)
             template = load_template(template_path(campaign.template_id, campaign.template_version))
+            variants = {arm.name: load_template(template_path(arm.template_id, arm.template_version))
+                        for arm in campaign.variants}
             result = dry_run(campaign, template, segments.with_columns(pl.col("persona_name").fill_null("全部用户")),
-                             consents, people, window_end, UNSUBSCRIBE_BASE_URL, suppressions=suppressions)
+                             consents, people, window_end, UNSUBSCRIBE_BASE_URL, suppressions=suppressions,
+                             recent_sends=recent_sends, variant_templates=variants)
             results.append((campaign.campaign_id, result))
             counts = dict(result.decisions.group_by("decision").len().iter_rows())
             context.log.info(f"campaign {campaign.campaign_id}: {counts} (dry run, nothing sent)")

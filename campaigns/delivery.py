@@ -28,9 +28,10 @@ import re
 import socket
 import time
 import urllib.error
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -52,7 +53,16 @@ CREATE TABLE IF NOT EXISTS campaigns.outbox (
 CREATE TABLE IF NOT EXISTS campaigns.outbox_recipients (
     campaign_id VARCHAR NOT NULL, user_id VARCHAR NOT NULL, batch_id VARCHAR NOT NULL, skipped_reason VARCHAR,
     PRIMARY KEY (campaign_id, user_id));
+ALTER TABLE campaigns.outbox ADD COLUMN IF NOT EXISTS variant VARCHAR;
+ALTER TABLE campaigns.outbox ADD COLUMN IF NOT EXISTS send_instant TIMESTAMPTZ;
+ALTER TABLE campaigns.outbox ADD COLUMN IF NOT EXISTS channel VARCHAR;
+ALTER TABLE campaigns.outbox ADD COLUMN IF NOT EXISTS export_file VARCHAR;
 """
+_OUTBOX_INSERT = ("INSERT INTO campaigns.outbox (campaign_id, batch_id, batch_key, template_key, member_count, "
+                  "members_sha256, payload_sha256, state, attempts, x_message_id, last_status, last_error, planned_at, "
+                  "updated_at, variant, send_instant, channel) VALUES (?, ?, ?, ?, ?, ?, NULL, 'planned', 0, NULL, NULL, "
+                  "NULL, ?, ?, ?, ?, ?)")
+MAIN_VARIANT = "main"
 # Network failures after which the request may or may not have reached SendGrid.
 _AMBIGUOUS = (TimeoutError, socket.timeout, http.client.HTTPException, ConnectionError, OSError)
 
@@ -111,6 +121,28 @@ def plan_batches(user_ids: Iterable[str], batch_size: int) -> list[list[str]]:
     return [ordered[i:i + batch_size] for i in range(0, len(ordered), batch_size)]
 
 
+def plan_variant_batches(eligible: pl.DataFrame, batch_size: int) -> list[tuple[str, list[str]]]:
+    """Deterministic batches per variant (variants by name, then sorted ids): one template per request."""
+    frame = with_variant(eligible)
+    batches = []
+    for variant in sorted(frame.get_column("variant").unique().to_list()):
+        ids = frame.filter(pl.col("variant") == variant).get_column("user_id").to_list()
+        batches.extend((variant, members) for members in plan_batches(ids, batch_size))
+    return batches
+
+
+def with_variant(eligible: pl.DataFrame) -> pl.DataFrame:
+    """`eligible` with a `variant` column (the single arm "main" when the campaign has no variants)."""
+    if "variant" not in eligible.columns:
+        return eligible.with_columns(pl.lit(MAIN_VARIANT).alias("variant"))
+    return eligible.with_columns(pl.col("variant").fill_null(MAIN_VARIANT))
+
+
+def variant_template_map(template: Template, variant_templates: Mapping[str, Template] | None) -> dict[str, Template]:
+    """Template per variant name; "main" is the campaign's template."""
+    return {MAIN_VARIANT: template, **dict(variant_templates or {})}
+
+
 def deliver(
     conn: duckdb.DuckDBPyConnection,
     *,
@@ -124,6 +156,8 @@ def deliver(
     resend_unknown: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     client_factory: Callable[[str, SenderConfig], Any] | None = None,
+    variant_templates: Mapping[str, Template] | None = None,
+    send_instant: datetime | None = None,
 ) -> LaunchReport:
     """Send `template` to the `eligible` people exactly once across any number of launches.
 
@@ -141,13 +175,18 @@ def deliver(
         resend_unknown: Requeue `unknown` batches (the operator accepts the risk of a duplicate).
         sleep: Injectable for tests.
         client_factory: Builds the SendGrid client; default is the real `sendgrid.SendGridAPIClient`.
+        variant_templates: Template per A/B variant name when `eligible` has a `variant` column; each batch
+            holds one variant and is rendered with its template.
+        send_instant: The instant the decisions were taken for (recorded in the ledger; frequency caps of
+            later campaigns count this send at it and at the actual send time).
     """
     started = time.perf_counter()
     report = LaunchReport(campaign_id, live)
     ensure_outbox(conn)
-    eligible = eligible.with_columns(pl.col("user_id").cast(pl.String)).unique("user_id", keep="first")
+    eligible = with_variant(eligible.with_columns(pl.col("user_id").cast(pl.String)).unique("user_id", keep="first"))
+    templates = variant_template_map(template, variant_templates)
     if not live:
-        batches = plan_batches(eligible.get_column("user_id").to_list(), config.batch_size)
+        batches = plan_variant_batches(eligible, config.batch_size)
         report.batches = {"planned (dry run)": len(batches)}
         report.recipients_planned = eligible.height
         audit(conn, actor, "campaign.launch_dry_run", campaign_id,
@@ -156,7 +195,7 @@ def deliver(
         return report
     if not api_key:
         raise DeliveryHalted("a live send needs SENDGRID_API_KEY (or FINGROWTH_SENDGRID_API_KEY) in the environment")
-    _freeze_plan(conn, campaign_id, template, eligible, config, actor)
+    freeze_plan(conn, campaign_id, templates, eligible, config.batch_size, actor, "email", send_instant)
     _recover_in_flight(conn, campaign_id, actor)
     if resend_unknown:
         _requeue_unknown(conn, campaign_id, actor)
@@ -168,7 +207,7 @@ def deliver(
     try:
         while queue:
             batch_id = queue.pop(0)
-            children = _send_batch(conn, client, campaign_id, batch_id, template, fields, config, actor, sleep, report)
+            children = _send_batch(conn, client, campaign_id, batch_id, templates, fields, config, actor, sleep, report)
             queue[:0] = children
     except DeliveryHalted as halt:
         report.halted = str(halt)
@@ -192,23 +231,23 @@ def _sendgrid_client(api_key: str, config: SenderConfig) -> Any:
     return client
 
 
-def _freeze_plan(conn, campaign_id: str, template: Template, eligible: pl.DataFrame, config: SenderConfig,
-                 actor: str) -> None:
+def freeze_plan(conn, campaign_id: str, templates: Mapping[str, Template], eligible: pl.DataFrame, batch_size: int,
+                actor: str, channel: str, send_instant: datetime | None) -> None:
+    """Freeze the audience into deterministic per-variant batches, once per campaign, in one transaction."""
     exists = conn.execute("SELECT count(*) FROM campaigns.outbox WHERE campaign_id = ?", [campaign_id]).fetchone()[0]
     if exists:
         return
-    now = datetime.now(timezone.utc)
-    batches = plan_batches(eligible.get_column("user_id").to_list(), config.batch_size)
+    now = datetime.now(UTC)
+    batches = plan_variant_batches(eligible, batch_size)
     outbox_rows, member_rows = [], []
-    for number, members in enumerate(batches):
+    for number, (variant, members) in enumerate(batches):
         batch_id = f"{number:05d}"
-        outbox_rows.append((campaign_id, batch_id, batch_key(campaign_id, batch_id, members), template.key,
-                            len(members), _sha(members), now))
+        outbox_rows.append((campaign_id, batch_id, batch_key(campaign_id, batch_id, members), templates[variant].key,
+                            len(members), _sha(members), now, now, variant, send_instant, channel))
         member_rows.extend((campaign_id, user_id, batch_id) for user_id in members)
     conn.execute("BEGIN TRANSACTION")
     try:
-        conn.executemany("INSERT INTO campaigns.outbox VALUES (?, ?, ?, ?, ?, ?, NULL, 'planned', 0, NULL, NULL, NULL, ?, ?)",
-                         [(*row, row[-1]) for row in outbox_rows])
+        conn.executemany(_OUTBOX_INSERT, outbox_rows)
         if member_rows:
             frame = pl.DataFrame(member_rows, schema=["campaign_id", "user_id", "batch_id"], orient="row")
             conn.register("_members", frame.to_arrow())
@@ -219,7 +258,8 @@ def _freeze_plan(conn, campaign_id: str, template: Template, eligible: pl.DataFr
         conn.execute("ROLLBACK")
         raise
     audit(conn, actor, "campaign.plan_frozen", campaign_id,
-          {"template": template.key, "batches": len(batches), "recipients": len(member_rows)})
+          {"templates": sorted({t.key for t in templates.values()}), "batches": len(batches),
+           "recipients": len(member_rows), "channel": channel})
 
 
 def _recover_in_flight(conn, campaign_id: str, actor: str) -> None:
@@ -239,10 +279,21 @@ def _requeue_unknown(conn, campaign_id: str, actor: str) -> None:
               {"warning": "operator accepted the risk of a duplicate send"})
 
 
-def _send_batch(conn, client, campaign_id: str, batch_id: str, template: Template, fields: pl.DataFrame,
+def batch_template(conn, campaign_id: str, batch_id: str, templates: Mapping[str, Template]) -> tuple[str, Template]:
+    """The batch key and the template its variant is rendered with (checked against the frozen template key)."""
+    key, variant, template_key = conn.execute(
+        "SELECT batch_key, coalesce(variant, ?), template_key FROM campaigns.outbox WHERE campaign_id = ? AND batch_id = ?",
+        [MAIN_VARIANT, campaign_id, batch_id]).fetchone()
+    template = templates.get(variant)
+    if template is None or template.key != template_key:
+        raise DeliveryHalted(f"batch {batch_id} was frozen for variant {variant!r} with template {template_key}; "
+                             "the campaign file no longer matches it")
+    return key, template
+
+
+def _send_batch(conn, client, campaign_id: str, batch_id: str, templates: Mapping[str, Template], fields: pl.DataFrame,
                 config: SenderConfig, actor: str, sleep, report: LaunchReport) -> list[str]:
-    key, = conn.execute("SELECT batch_key FROM campaigns.outbox WHERE campaign_id = ? AND batch_id = ?",
-                        [campaign_id, batch_id]).fetchone()
+    key, template = batch_template(conn, campaign_id, batch_id, templates)
     members = [r[0] for r in conn.execute(
         "SELECT user_id FROM campaigns.outbox_recipients WHERE campaign_id = ? AND batch_id = ? "
         "AND skipped_reason IS NULL ORDER BY user_id", [campaign_id, batch_id]).fetchall()]
@@ -258,7 +309,7 @@ def _send_batch(conn, client, campaign_id: str, batch_id: str, template: Templat
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     conn.execute("UPDATE campaigns.outbox SET state = 'sending', attempts = attempts + 1, payload_sha256 = ?, "
                  "updated_at = ? WHERE campaign_id = ? AND batch_id = ?",
-                 [hashlib.sha256(body.encode()).hexdigest(), datetime.now(timezone.utc), campaign_id, batch_id])
+                 [hashlib.sha256(body.encode()).hexdigest(), datetime.now(UTC), campaign_id, batch_id])
     waits = 0
     refused = 0
     while True:
@@ -315,7 +366,7 @@ def build_payload(campaign_id: str, key: str, template: Template, people: pl.Dat
     personalizations = []
     for row in people.iter_rows(named=True):
         values = _values(campaign_id, row, config)
-        subject = PLACEHOLDER_PATTERN.sub(lambda m: values[m[1]], template.subject)
+        subject = PLACEHOLDER_PATTERN.sub(lambda m, values=values: values[m[1]], template.subject)
         substitutions = {}
         for name, value in values.items():
             substitutions[_token(name, False)] = value
@@ -388,17 +439,19 @@ def _split(conn, campaign_id: str, batch_id: str, members: list[str], actor: str
     if len(members) <= 1:
         _set_state(conn, campaign_id, batch_id, "failed", status=413, error="a single message is too large")
         return []
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     half = len(members) // 2
     children = []
     conn.execute("BEGIN TRANSACTION")
     try:
         for index, part in enumerate((members[:half], members[half:])):
             child = f"{batch_id}.{index}"
-            conn.execute("INSERT INTO campaigns.outbox VALUES (?, ?, ?, (SELECT template_key FROM campaigns.outbox "
-                         "WHERE campaign_id = ? AND batch_id = ?), ?, ?, NULL, 'planned', 0, NULL, NULL, NULL, ?, ?)",
-                         [campaign_id, child, batch_key(campaign_id, child, part), campaign_id, batch_id, len(part),
-                          _sha(part), now, now])
+            conn.execute("INSERT INTO campaigns.outbox (campaign_id, batch_id, batch_key, template_key, member_count, "
+                         "members_sha256, state, attempts, planned_at, updated_at, variant, send_instant, channel) "
+                         "SELECT campaign_id, ?, ?, template_key, ?, ?, 'planned', 0, ?, ?, variant, send_instant, channel "
+                         "FROM campaigns.outbox WHERE campaign_id = ? AND batch_id = ?",
+                         [child, batch_key(campaign_id, child, part), len(part), _sha(part), now, now, campaign_id,
+                          batch_id])
             conn.executemany("UPDATE campaigns.outbox_recipients SET batch_id = ? WHERE campaign_id = ? AND user_id = ?",
                              [(child, campaign_id, u) for u in part])
             children.append(child)
@@ -416,7 +469,7 @@ def _set_state(conn, campaign_id: str, batch_id: str, state: str, status: int | 
                message_id: str | None = None) -> None:
     conn.execute("UPDATE campaigns.outbox SET state = ?, last_status = coalesce(?, last_status), last_error = ?, "
                  "x_message_id = coalesce(?, x_message_id), updated_at = ? WHERE campaign_id = ? AND batch_id = ?",
-                 [state, status, error, message_id, datetime.now(timezone.utc), campaign_id, batch_id])
+                 [state, status, error, message_id, datetime.now(UTC), campaign_id, batch_id])
 
 
 def _summarise(conn, report: LaunchReport) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote
@@ -22,6 +23,7 @@ MESSAGE_SCHEMA: dict[str, pl.DataType] = {
     "subject": pl.String(),
     "text_body": pl.String(),
     "content_sha256": pl.String(),
+    "variant": pl.String(),
 }
 
 
@@ -46,6 +48,9 @@ def dry_run(
     rule_pack: RulePack | None = None,
     business_timezone: str = "Asia/Shanghai",
     suppressions: pl.DataFrame | None = None,
+    send_at: datetime | None = None,
+    recent_sends: pl.DataFrame | None = None,
+    variant_templates: Mapping[str, Template] | None = None,
 ) -> DryRunResult:
     """Select the audience, decide per recipient, and render messages for `send` rows.
 
@@ -60,10 +65,15 @@ def dry_run(
         rule_pack: Rules to apply; default is the shipped pack for the template's jurisdiction.
         business_timezone: Zone whose calendar date is used for ages.
         suppressions: Suppressed users (user_id, reason), honoured by the `not_suppressed` rule.
+        send_at: The send instant judged by quiet hours and frequency caps (default: the campaign's
+            `send_at`, else `as_of`).
+        recent_sends: Outbox-ledger sends of earlier campaigns (see `decide_recipients`).
+        variant_templates: Template per variant name (see `decide_recipients`).
 
     Returns:
         `decisions` (see `decide_recipients`), `messages` (one row per `send` decision: campaign_id,
-        user_id, subject, text_body, content_sha256), `funnel` (see `audience_funnel`), `rule_version`.
+        user_id, subject, text_body, content_sha256, variant; each rendered with its variant's template),
+        `funnel` (see `audience_funnel`), `rule_version`.
 
     Raises:
         MissingPlaceholderError: a placeholder has no value for some recipient (GEN-01).
@@ -72,9 +82,10 @@ def dry_run(
     audience = select_audience(user_segment, campaign)
     decisions = decide_recipients(
         audience, consents, people, campaign, template, as_of, rule_pack=pack, business_timezone=business_timezone,
-        suppressions=suppressions,
+        suppressions=suppressions, send_at=send_at, recent_sends=recent_sends, variant_templates=variant_templates,
     )
-    recipients = decisions.filter(pl.col("decision") == "send").select("campaign_id", "user_id")
+    templates = dict(variant_templates or {})
+    recipients = decisions.filter(pl.col("decision") == "send").select("campaign_id", "user_id", "variant")
     fields = recipients.join(
         audience.select(pl.col("user_id").cast(pl.String), *_segment_fields(audience)),
         on="user_id", how="left", maintain_order="left",
@@ -86,8 +97,16 @@ def dry_run(
             + _url_quote(pl.col("user_id"))
         ).alias("unsubscribe_url"),
     )
-    messages = render_frame(template, fields).select(list(MESSAGE_SCHEMA)).cast(MESSAGE_SCHEMA)
-    rule_ids = [rule.rule_id for rule in pack.applicable(template.product_type)]
+    # One vectorised render per arm, each with that arm's template.
+    parts = [
+        render_frame(templates.get(arm.name, template), fields.filter(pl.col("variant") == arm.name))
+        for arm in campaign.arms
+    ]
+    messages = (pl.concat([part.select(list(MESSAGE_SCHEMA)) for part in parts]) if parts
+                else pl.DataFrame(schema=MESSAGE_SCHEMA)).cast(MESSAGE_SCHEMA)
+    order = recipients.select("user_id").with_row_index("_order")
+    messages = messages.join(order, on="user_id", how="left").sort("_order").drop("_order")
+    rule_ids = [rule.rule_id for rule in pack.applicable(template.product_type, campaign.channel)]
     return DryRunResult(decisions, messages, audience_funnel(decisions, rule_ids), pack.rule_version)
 
 

@@ -14,7 +14,7 @@ def hash_bucket(campaign_id: str, user_id: str) -> float:
     another language) puts every person in the same group. Polars' `hash()` may change between
     releases and must not be used here.
     """
-    digest = hashlib.sha256(f"{campaign_id}\x1f{user_id}".encode("utf-8")).digest()
+    digest = hashlib.sha256(f"{campaign_id}\x1f{user_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 * 100.0
 
 
@@ -29,7 +29,7 @@ def holdout_buckets(campaign_id: str, user_ids: pl.Series) -> pl.DataFrame:
         One row per unique user id: `user_id` (String), `holdout_bucket` (Float64 in [0, 100)).
     """
     unique_ids = user_ids.cast(pl.String).drop_nulls().unique().to_list()
-    prefix = f"{campaign_id}\x1f".encode("utf-8")
+    prefix = f"{campaign_id}\x1f".encode()
     # hashlib has no vectorised form; this runs once per unique id, not over data frames. It inlines
     # hash_bucket's arithmetic (kept identical; a test pins them together) to halve the per-id cost.
     leading = [

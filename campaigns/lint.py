@@ -12,13 +12,19 @@ import html
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from campaigns.rule_pack import parse_pack
-from campaigns.template import PLACEHOLDER_PATTERN, TEXT_FIELDS, Template, placeholders_used
+from campaigns.template import (
+    PLACEHOLDER_PATTERN,
+    TEXT_FIELDS,
+    Template,
+    placeholders_used,
+)
 
 # Findings of these severities stop an approval; REVIEW is what the approving officer does anyway.
 BLOCKING_SEVERITIES: frozenset[str] = frozenset({"BLOCK", "FIX"})
@@ -36,6 +42,9 @@ class LintRule:
     def applies(self, template: Template) -> bool:
         wanted_class = self.params.get("message_class")
         if wanted_class and template.message_class != wanted_class:
+            return False
+        channels = self.params.get("channels")
+        if channels and template.channel not in channels:
             return False
         return self.applies_to is None or template.product_type in self.applies_to
 
@@ -161,8 +170,13 @@ def _deny_terms(template: Template, copy: _Copy, params: dict[str, Any]) -> list
     return hits
 
 
+def _bodies(template: Template, fields: tuple[str, ...] = ("text_body", "html_body")) -> tuple[str, ...]:
+    """The body fields a template of this channel has (SMS and push have no HTML body)."""
+    return tuple(name for name in fields if template.channel == "email" or name != "html_body")
+
+
 def _require_phrases(template: Template, copy: _Copy, params: dict[str, Any]) -> list[str]:
-    fields = tuple(params.get("fields", ("text_body", "html_body")))
+    fields = _bodies(template, tuple(params.get("fields", ("text_body", "html_body"))))
     problems = []
     for phrase in params.get("phrases", []):
         missing = [name for name in fields if copy.contains(str(phrase), (name,)) is None]
@@ -181,11 +195,11 @@ def _price_terms_require(template: Template, copy: _Copy, params: dict[str, Any]
         return []
     problems = []
     for phrase in params.get("require", []):
-        missing = [name for name in ("text_body", "html_body") if copy.contains(str(phrase), (name,)) is None]
+        missing = [name for name in _bodies(template) if copy.contains(str(phrase), (name,)) is None]
         if missing:
             problems.append(f"price term {triggers[0]!r} appears but {phrase!r} is missing from {', '.join(missing)}")
     any_of = [str(p) for p in params.get("require_any", [])]
-    if any_of and not all(any(copy.contains(p, (name,)) for p in any_of) for name in ("text_body", "html_body")):
+    if any_of and not all(any(copy.contains(p, (name,)) for p in any_of) for name in _bodies(template)):
         problems.append(f"price term {triggers[0]!r} appears but none of {any_of} is stated in every body")
     return problems
 
@@ -199,12 +213,13 @@ def _subject_marker(template: Template, copy: _Copy, params: dict[str, Any]) -> 
 
 def _sender_identity(template: Template, copy: _Copy, params: dict[str, Any]) -> list[str]:
     problems = []
-    for body in ("text_body", "html_body"):
+    for body in _bodies(template):
         if copy.contains(template.sender_legal_name, (body,)) is None:
             problems.append(f"sender legal name {template.sender_legal_name!r} missing from {body}")
         if copy.contains(template.sender_contact, (body,)) is None:
             problems.append(f"sender contact missing from {body}")
-        if "unsubscribe_url" not in placeholders_used(getattr(template, body)):
+        if template.channel == "email" and "unsubscribe_url" not in placeholders_used(getattr(template, body)):
+            # SMS and push state their refusal method in the text (e.g. CN-SMS-02 回复TD退订).
             problems.append(f"no {{{{unsubscribe_url}}}} link in {body}")
     return problems
 
@@ -213,9 +228,17 @@ def _personalised_opt_out(template: Template, copy: _Copy, params: dict[str, Any
     if not template.is_personalized:
         return []
     phrases = [str(p) for p in params.get("phrases", [])]
-    if any(copy.contains(p, ("text_body", "html_body")) for p in phrases):
+    if any(copy.contains(p, _bodies(template)) for p in phrases):
         return []
     return [f"personalised template offers no way to refuse personalised marketing (one of {phrases})"]
+
+
+def _text_pattern(template: Template, copy: _Copy, params: dict[str, Any]) -> list[str]:
+    """The raw text body matches `pattern` (e.g. an SMS starting with its 【签名】 signature)."""
+    text = unicodedata.normalize("NFKC", getattr(template, params.get("field", "text_body")))
+    if re.search(params["pattern"], text):
+        return []
+    return [str(params.get("message", f"{params.get('field', 'text_body')} does not match {params['pattern']!r}"))]
 
 
 def _placeholders_fillable(template: Template, copy: _Copy, params: dict[str, Any]) -> list[str]:
@@ -232,4 +255,5 @@ _CHECKS: dict[str, Callable[[Template, _Copy, dict[str, Any]], list[str]]] = {
     "sender_identity": _sender_identity,
     "personalised_opt_out": _personalised_opt_out,
     "placeholders_fillable": _placeholders_fillable,
+    "text_pattern": _text_pattern,
 }

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,7 @@ def audit(conn: duckdb.DuckDBPyConnection, actor: str, action: str, subject: str
           at: datetime | None = None) -> None:
     """Append one hash-chained row to `campaigns.audit_log`. Never pass contact details or secrets."""
     ensure_schema(conn)
-    at = at or datetime.now(timezone.utc)
+    at = at or datetime.now(UTC)
     last = conn.execute("SELECT row_sha256 FROM campaigns.audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     prev = last[0] if last else "0" * 64
     seq = conn.execute("SELECT nextval('campaigns.audit_seq')").fetchone()[0]
@@ -130,7 +130,7 @@ def verify_audit_chain(conn: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _audit_hash(prev: str, seq: int, at: datetime, actor: str, action: str, subject: str, body: str) -> str:
-    stamp = at.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    stamp = at.astimezone(UTC).isoformat(timespec="microseconds")
     return hashlib.sha256("\x1f".join([prev, str(seq), stamp, actor, action, subject, body]).encode()).hexdigest()
 
 
@@ -143,7 +143,7 @@ def submit_template(conn: duckdb.DuckDBPyConnection, actor: Actor, definition: d
     """
     require(actor, "template.submit")
     ensure_schema(conn)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     template = parse_template(definition)
     existing = conn.execute("SELECT content_sha256 FROM campaigns.templates WHERE template_id = ? AND version = ?",
                             [template.template_id, template.version]).fetchone()
@@ -175,7 +175,7 @@ def approve_template(conn: duckdb.DuckDBPyConnection, actor: Actor, template_id:
         ApprovalError: unknown version, not awaiting review, or lint findings block it (naming the rule ids).
     """
     require(actor, "template.approve")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     template, author = registered_template(conn, template_id, version)
     if actor.user == author:
         raise PermissionDenied(f"{actor.user} wrote {template.key} and may not approve it (maker-checker)")
@@ -203,7 +203,7 @@ def reject_template(conn: duckdb.DuckDBPyConnection, actor: Actor, template_id: 
     require(actor, "template.reject")
     if not reason or not reason.strip():
         raise ApprovalError("a rejection needs a reason")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     template, _ = registered_template(conn, template_id, version)
     conn.execute("INSERT INTO campaigns.template_approvals VALUES (?, ?, ?, 'rejected', ?, ?, NULL, ?, NULL, NULL)",
                  [template_id, version, template.content_sha256, actor.user, now, reason.strip()])
@@ -214,7 +214,7 @@ def template_status(conn: duckdb.DuckDBPyConnection, template_id: str, version: 
                     now: datetime | None = None) -> dict[str, Any]:
     """`status` is unregistered, submitted, approved, expired or rejected, with the latest decision's details."""
     ensure_schema(conn)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     row = conn.execute(
         "SELECT a.decision, a.actor, a.decided_at, a.expires_at, a.reason, a.content_sha256 = t.content_sha256 "
         "FROM campaigns.template_approvals a JOIN campaigns.templates t USING (template_id, version) "

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import polars as pl
 
 from campaigns.errors import MissingPlaceholderError
-from campaigns.template import PLACEHOLDER_PATTERN, TEXT_FIELDS, Template, placeholders_used
+from campaigns.template import (
+    PLACEHOLDER_PATTERN,
+    TEXT_FIELDS,
+    Template,
+    placeholders_used,
+)
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Collection
 from typing import Any
 
 from campaigns._yaml_file import read_mapping, reject_unknown_keys, required
@@ -28,8 +28,14 @@ class Rule:
     applies_to: frozenset[str] | None
     params: dict[str, Any] = field(default_factory=dict, hash=False)
 
-    def applies(self, product_type: str) -> bool:
-        """Whether the rule is evaluated for a template of this product type."""
+    def applies(self, product_type: str, channel: str | None = None) -> bool:
+        """Whether the rule is evaluated for a template of this product type (and channel).
+
+        A rule may name `params.channels` (e.g. `[sms]`); without it the rule covers every channel.
+        """
+        channels = self.params.get("channels")
+        if channel is not None and channels and channel not in channels:
+            return False
         return self.applies_to is None or product_type in self.applies_to
 
 
@@ -47,9 +53,9 @@ class RulePack:
         """Recorded with every decision: the pack version plus a hash that catches unversioned edits."""
         return f"{self.jurisdiction}-{self.version}+{self.sha256[:12]}"
 
-    def applicable(self, product_type: str) -> tuple[Rule, ...]:
-        """The rules evaluated for a template of this product type, in order."""
-        return tuple(rule for rule in self.rules if rule.applies(product_type))
+    def applicable(self, product_type: str, channel: str | None = None) -> tuple[Rule, ...]:
+        """The rules evaluated for a template of this product type (and channel), in order."""
+        return tuple(rule for rule in self.rules if rule.applies(product_type, channel))
 
 
 def load_rule_pack(path: str | Path) -> RulePack:
@@ -58,9 +64,18 @@ def load_rule_pack(path: str | Path) -> RulePack:
     Raises:
         RulePackFileError: naming the file and the offending key.
     """
-    from campaigns.checks import CHECKS  # the check registry imports rule types; avoid a cycle
+    from campaigns.checks import (  # the check registry imports rule types; avoid a cycle
+        CHECKS,
+        param_problem,
+    )
 
-    return RulePack(*parse_pack(path, CHECKS, "check", Rule))
+    pack = RulePack(*parse_pack(path, CHECKS, "check", Rule))
+    for index, rule in enumerate(pack.rules):
+        problem = param_problem(rule)
+        if problem:
+            key, message = problem
+            raise RulePackFileError(path, f"rules[{index}].params.{key}", f"({rule.rule_id}) {message}")
+    return pack
 
 
 def parse_pack(path: str | Path, known_checks: Collection[str], check_kind: str, make_rule: Callable):

@@ -12,7 +12,12 @@ from typing import Any
 
 from campaigns._yaml_file import read_mapping, reject_unknown_keys, required
 from campaigns.errors import TemplateFileError
-from campaigns.products import CHANNELS, INVESTMENT_PRODUCT_TYPES, PRODUCT_TYPES, RISK_GRADES
+from campaigns.products import (
+    CHANNELS,
+    INVESTMENT_PRODUCT_TYPES,
+    PRODUCT_TYPES,
+    RISK_GRADES,
+)
 
 # Only pseudonymous or non-personal values may reach rendered copy (PIPL data minimisation, CN-PI-03):
 # never names, e-mail addresses, phone numbers, ID or account numbers, balances.
@@ -20,6 +25,7 @@ SAFE_PLACEHOLDERS: frozenset[str] = frozenset({"user_ref", "persona_name", "unsu
 
 PLACEHOLDER_PATTERN = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 TEXT_FIELDS: tuple[str, ...] = ("subject", "text_body", "html_body")
+NON_EMAIL_OPTIONAL: frozenset[str] = frozenset({"subject", "html_body"})
 _FIELDS: set[str] = {
     "template_id", "version", "jurisdiction", "channel", "message_class", "product_type", "risk_grade",
     "issuer", "sender_legal_name", "sender_contact", "is_personalized", "placeholders", *TEXT_FIELDS,
@@ -91,7 +97,14 @@ def parse_template(data: dict[str, Any], source: str | Path = "<memory>") -> Tem
         "placeholders": tuple(required(data, "placeholders", list, source, err)),
     }
     for name in TEXT_FIELDS:
-        fields[name] = _normalise_text(required(data, name, str, source, err))
+        if fields["channel"] != "email" and name in NON_EMAIL_OPTIONAL:
+            # An SMS or push message is plain text: no HTML body, and a subject (push title) is optional.
+            value = data.get(name) or ""
+            if not isinstance(value, str):
+                raise err(source, name, f"must be a string, got {value!r}")
+            fields[name] = _normalise_text(value)
+        else:
+            fields[name] = _normalise_text(required(data, name, str, source, err))
     _validate(fields, source)
     fields["content_sha256"] = content_sha256(fields)
     return Template(**fields)
@@ -138,8 +151,11 @@ def _validate(fields: dict[str, Any], source: str | Path) -> None:
             raise err(source, text_field, f"uses undeclared placeholder {undeclared[0]!r}")
         if "{{" in PLACEHOLDER_PATTERN.sub("", text) or "}}" in PLACEHOLDER_PATTERN.sub("", text):
             raise err(source, text_field, "has a malformed placeholder; use {{name}} with a-z, 0-9, _")
-    if fields["message_class"] == "commercial":
-        # A refusal method in every commercial message (CN-EM-03, US-CS-04, EU-CONS-02).
+    if fields["channel"] != "email" and fields["html_body"]:
+        raise err(source, "html_body", f"a {fields['channel']} template is plain text; leave html_body out")
+    if fields["message_class"] == "commercial" and fields["channel"] == "email":
+        # A refusal method in every commercial e-mail (CN-EM-03, US-CS-04, EU-CONS-02). SMS and push state
+        # theirs in the text (e.g. 回复TD退订), which the jurisdiction's lint pack checks.
         for body in ("text_body", "html_body"):
             if "unsubscribe_url" not in placeholders_used(fields[body]):
                 raise err(source, body, "must contain the {{unsubscribe_url}} placeholder")

@@ -6,7 +6,11 @@ SENDGRID_API_KEY or FINGROWTH_SENDGRID_API_KEY (live sends only; never printed o
 FINGROWTH_SENDGRID_HOST (default https://api.sendgrid.com; e.g. https://api.eu.sendgrid.com),
 FINGROWTH_SENDER_EMAIL, FINGROWTH_SENDER_NAME, FINGROWTH_SENDGRID_ASM_GROUP (unsubscribe group, required
 for live sends), FINGROWTH_SENDGRID_BATCH_SIZE (≤ 1000), FINGROWTH_SENDGRID_TIMEOUT (seconds),
-FINGROWTH_UNSUBSCRIBE_URL.
+FINGROWTH_UNSUBSCRIBE_URL, FINGROWTH_EXPORT_DIR (SMS/push vendor files; default out/exports).
+
+Schedule: a campaign file's `send_at` is the instant quiet hours and frequency caps are decided for.
+`launch` refuses before it unless `--now` (then it decides for, and sends, now); without `send_at`, plan and
+launch decide for the moment they run.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,6 +27,7 @@ import yaml
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_DENIED = 0, 1, 2, 3, 4
 DEFAULT_ROLES = Path("config/roles.yaml")
 DEFAULT_UNSUBSCRIBE = "https://example.com/unsubscribe"
+DEFAULT_EXPORT_DIR = Path("out/exports")
 
 
 def add_campaign_commands(commands: argparse._SubParsersAction) -> None:
@@ -32,9 +37,15 @@ def add_campaign_commands(commands: argparse._SubParsersAction) -> None:
     plan = actions.add_parser("plan", help="decide the audience through every rule and render samples; sends nothing")
     _common(plan)
     plan.set_defaults(handler=_guarded(_plan))
-    launch = actions.add_parser("launch", help="send through SendGrid exactly once per person (dry run unless --live)")
+    launch = actions.add_parser("launch", help="send through SendGrid (e-mail) or export a vendor file (SMS, push) "
+                                               "exactly once per person (dry run unless --live)")
     _common(launch)
-    launch.add_argument("--live", action="store_true", help="really send (needs SENDGRID_API_KEY in the environment)")
+    launch.add_argument("--live", action="store_true",
+                        help="really send (e-mail: needs SENDGRID_API_KEY) or write the vendor files (SMS, push)")
+    launch.add_argument("--now", action="store_true",
+                        help="launch before the campaign's send_at: decide quiet hours and frequency caps for now")
+    launch.add_argument("--out", type=Path, default=None,
+                        help="folder for SMS/push vendor files (default FINGROWTH_EXPORT_DIR or out/exports)")
     launch.add_argument("--resend-unknown", action="store_true",
                         help="requeue batches whose outcome is unknown (admin only; may duplicate those messages)")
     launch.set_defaults(handler=_guarded(_launch))
@@ -69,7 +80,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _guarded(handler):
     def run(args: argparse.Namespace) -> int:
-        from campaigns.errors import ConfigFileError
+        from campaigns.errors import CampaignMismatchError, ConfigFileError
         from campaigns.registry import ApprovalError, PermissionDenied
 
         try:
@@ -77,7 +88,7 @@ def _guarded(handler):
         except PermissionDenied as denied:
             print(f"fingrowth: permission denied: {denied}", file=sys.stderr)
             return EXIT_DENIED
-        except (ApprovalError, ConfigFileError) as error:
+        except (ApprovalError, ConfigFileError, CampaignMismatchError) as error:
             print(f"fingrowth: error: {error}", file=sys.stderr)
             return EXIT_FAILED
     return run
@@ -106,16 +117,43 @@ def _connect(args: argparse.Namespace):
 
 
 def _campaign_and_template(conn, path: Path, require_approved: bool):
-    from campaigns import load_campaign, load_template, template_path
-    from campaigns.registry import approved_template, registered_template, template_status
+    """The campaign, its main template, the main template's status, and every variant's template and status.
+
+    Launch needs every variant approved (approval already required a clean lint); plan only reports status.
+    """
+    from campaigns import load_campaign
 
     campaign = load_campaign(path)
+    main, status = _template(conn, campaign.template_id, campaign.template_version, require_approved)
+    variants = {}
+    statuses = {}
+    for arm in campaign.variants:
+        variants[arm.name], statuses[arm.name] = _template(conn, arm.template_id, arm.template_version, require_approved)
+    return campaign, main, status, variants, statuses
+
+
+def _template(conn, template_id: str, version: int, require_approved: bool):
+    from campaigns import load_template, template_path
+    from campaigns.registry import (
+        approved_template,
+        registered_template,
+        template_status,
+    )
+
     if require_approved:
-        return campaign, approved_template(conn, campaign.template_id, campaign.template_version), "approved"
-    status = template_status(conn, campaign.template_id, campaign.template_version)["status"]
+        return approved_template(conn, template_id, version), "approved"
+    status = template_status(conn, template_id, version)["status"]
     if status != "unregistered":
-        return campaign, registered_template(conn, campaign.template_id, campaign.template_version)[0], status
-    return campaign, load_template(template_path(campaign.template_id, campaign.template_version)), "unregistered"
+        return registered_template(conn, template_id, version)[0], status
+    return load_template(template_path(template_id, version)), "unregistered"
+
+
+def _send_instant(campaign, launch_now: bool) -> datetime:
+    """The instant quiet hours and frequency caps are decided for (see the module docstring)."""
+    now = datetime.now(UTC)
+    if campaign.send_at is None or launch_now:
+        return now
+    return campaign.send_at.astimezone(UTC)
 
 
 def _as_of(conn, args: argparse.Namespace, zone: str) -> datetime:
@@ -124,7 +162,7 @@ def _as_of(conn, args: argparse.Namespace, zone: str) -> datetime:
     if not args.as_of:
         return default_as_of(conn)
     day = datetime.fromisoformat(args.as_of).date()
-    return datetime.combine(day, time(23, 59, 59), ZoneInfo(zone)).astimezone(timezone.utc)
+    return datetime.combine(day, time(23, 59, 59), ZoneInfo(zone)).astimezone(UTC)
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -133,46 +171,82 @@ def _plan(args: argparse.Namespace) -> int:
     actor = _actor("campaign.plan")
     conn, zone = _connect(args)
     with conn:
-        campaign, template, status = _campaign_and_template(conn, args.file, require_approved=False)
+        campaign, template, status, variants, statuses = _campaign_and_template(conn, args.file, require_approved=False)
         plan = plan_campaign(conn, campaign, template, actor.user, _as_of(conn, args, zone),
-                             os.environ.get("FINGROWTH_UNSUBSCRIBE_URL", DEFAULT_UNSUBSCRIBE), "plan", zone)
-    print(f"campaign {campaign.campaign_id}: template {template.key} ({status}), rules {plan.result.rule_version}")
-    print(f"decided as of {plan.as_of.isoformat()}; plan {plan.plan_id}; nothing sent")
+                             os.environ.get("FINGROWTH_UNSUBSCRIBE_URL", DEFAULT_UNSUBSCRIBE), "plan", zone,
+                             send_at=_send_instant(campaign, launch_now=False), variant_templates=variants)
+    print(f"campaign {campaign.campaign_id}: channel {campaign.channel}; template {template.key} ({status}), "
+          f"rules {plan.result.rule_version}")
+    print(f"decided as of {plan.as_of.isoformat()} for sending at {plan.send_at.isoformat()}; plan {plan.plan_id}; "
+          "nothing sent")
     print(f"audience_sha256 {plan.audience_sha256}")
     print("decisions " + ", ".join(f"{k}={v}" for k, v in sorted(plan.counts.items())))
+    if campaign.variants:
+        print("variants " + ", ".join(
+            f"{arm.name} ({variants[arm.name].key}, {statuses[arm.name]}, weight {arm.weight:g}) "
+            f"send={plan.variant_counts.get(arm.name, 0)}" for arm in campaign.variants))
     print("funnel:")
     for step, remaining, excluded, failing in plan.result.funnel.iter_rows():
         print(f"  {step:<12} remaining {remaining:>7}  excluded here {excluded:>7}  failing {failing:>7}")
     for row in plan.result.messages.head(2).iter_rows(named=True):
         print(f"sample for {row['user_id']}: {row['subject']}")
         print("  " + row["text_body"].strip().splitlines()[0])
-    if status != "approved":
-        print(f"note: template {template.key} is {status}; launch needs an approved, unexpired version")
+    unapproved = {template.key: status, **{variants[n].key: st for n, st in statuses.items()}}
+    for key, state in sorted(unapproved.items()):
+        if state != "approved":
+            print(f"note: template {key} is {state}; launch needs an approved, unexpired version")
     return EXIT_OK
 
 
 def _launch(args: argparse.Namespace) -> int:
+    from campaigns import load_campaign
     from campaigns.delivery import deliver
+    from campaigns.export import export_batches
     from campaigns.launch import eligible_people, plan_campaign
 
     actor = _actor("campaign.launch")
     if args.resend_unknown:
         _actor("campaign.resend_unknown")
+    scheduled = load_campaign(args.file).send_at
+    if scheduled is not None and not args.now and datetime.now(UTC) < scheduled:
+        print(f"fingrowth: error: campaign {args.file} is scheduled for {scheduled.isoformat()}; launch at or after "
+              "that time, or pass --now to send now (quiet hours and frequency caps are then decided for now)",
+              file=sys.stderr)
+        return EXIT_FAILED
     api_key = os.environ.get("SENDGRID_API_KEY") or os.environ.get("FINGROWTH_SENDGRID_API_KEY")
     conn, zone = _connect(args)
     with conn:
-        campaign, template, _ = _campaign_and_template(conn, args.file, require_approved=True)
-        config = _sender_config(template, args.live)
+        campaign, template, _, variants, _ = _campaign_and_template(conn, args.file, require_approved=True)
+        exporting = campaign.channel != "email"
+        config = _sender_config(template, args.live and not exporting)
         plan = plan_campaign(conn, campaign, template, actor.user, _as_of(conn, args, zone),
-                             config.unsubscribe_base_url, "launch", zone)
-        report = deliver(conn, campaign_id=campaign.campaign_id, template=template,
-                         eligible=eligible_people(plan, conn), config=config, actor=actor.user,
-                         api_key=api_key if args.live else None, live=args.live, resend_unknown=args.resend_unknown)
-    mode = "LIVE" if args.live else "dry run (nothing sent; add --live to send)"
-    print(f"campaign {campaign.campaign_id}: {mode}; template {template.key}; audience_sha256 {plan.audience_sha256}")
+                             config.unsubscribe_base_url, "launch", zone,
+                             send_at=_send_instant(campaign, args.now), variant_templates=variants)
+        if exporting:
+            out_dir = args.out or Path(os.environ.get("FINGROWTH_EXPORT_DIR") or DEFAULT_EXPORT_DIR)
+            report = export_batches(conn, campaign_id=campaign.campaign_id, channel=campaign.channel, template=template,
+                                    eligible=eligible_people(plan, conn), out_dir=out_dir, actor=actor.user,
+                                    live=args.live, batch_size=config.batch_size,
+                                    unsubscribe_base_url=config.unsubscribe_base_url, variant_templates=variants,
+                                    send_instant=plan.send_at)
+        else:
+            report = deliver(conn, campaign_id=campaign.campaign_id, template=template,
+                             eligible=eligible_people(plan, conn), config=config, actor=actor.user,
+                             api_key=api_key if args.live else None, live=args.live,
+                             resend_unknown=args.resend_unknown, variant_templates=variants, send_instant=plan.send_at)
+    if exporting:
+        mode = f"LIVE export to {out_dir}" if args.live else "dry run (no file written; add --live to export)"
+    else:
+        mode = "LIVE" if args.live else "dry run (nothing sent; add --live to send)"
+    print(f"campaign {campaign.campaign_id}: {mode}; channel {campaign.channel}; template {template.key}; "
+          f"send_at {plan.send_at.isoformat()}; audience_sha256 {plan.audience_sha256}")
     print("decisions " + ", ".join(f"{k}={v}" for k, v in sorted(plan.counts.items())))
+    if campaign.variants:
+        print("variants " + ", ".join(f"{name}={plan.variant_counts.get(name, 0)}" for name in
+                                      (arm.name for arm in campaign.variants)))
     print("batches " + ", ".join(f"{k}={v}" for k, v in sorted(report.batches.items())))
-    print(f"recipients planned {report.recipients_planned}, accepted by SendGrid {report.recipients_accepted}, "
+    done = "exported to vendor files" if exporting else "accepted by SendGrid"
+    print(f"recipients planned {report.recipients_planned}, {done} {report.recipients_accepted}, "
           f"requests {report.requests}, {report.seconds:.2f}s")
     if report.skipped:
         print("skipped " + ", ".join(f"{k}={v}" for k, v in sorted(report.skipped.items())))

@@ -6,13 +6,14 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from pipelines.campaign_cli import add_campaign_commands
 from pipelines.settings import DEFAULT_LANDING, Settings, parse_as_of
+from pipelines.webhook_cli import add_webhook_commands
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -49,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--data", type=Path, default=None, help=f"landing folder (default {DEFAULT_LANDING})")
     demo.set_defaults(handler=_demo)
     add_campaign_commands(commands)
+    add_webhook_commands(commands)
     return parser
 
 

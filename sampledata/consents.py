@@ -10,7 +10,8 @@ from sampledata.population import Population, Window
 
 CONSENT_CHANNELS = ("email", "sms", "push")
 PURPOSES = ("marketing", "personalization", "cross_border")
-# P(grant at signup) per purpose; cross-border consent is only asked of users outside mainland China.
+# P(grant at signup) per purpose. Cross-border consent (PIPL Art. 39) is asked of everyone: e-mail goes
+# through SendGrid, a US processor, so a mainland resident's e-mail needs it (rule CN-PI-02).
 GRANT_P = np.array([0.70, 0.80, 0.60])
 WITHDRAW_P = 0.08
 WITHDRAW_SOURCES = ("settings_page", "sms_unsubscribe", "customer_service")
@@ -22,8 +23,7 @@ def generate_consents(rng: np.random.Generator, pop: Population, window: Window)
     user = np.repeat(np.arange(pop.size), pairs)
     channel = np.tile(np.repeat(np.arange(len(CONSENT_CHANNELS)), len(PURPOSES)), pop.size)
     purpose = np.tile(np.arange(len(PURPOSES)), len(CONSENT_CHANNELS) * pop.size)
-    asked = (purpose != 2) | (pop.country_idx[user] != 0)
-    granted = asked & (rng.random(user.size) < GRANT_P[purpose])
+    granted = rng.random(user.size) < GRANT_P[purpose]
     user, channel, purpose = user[granted], channel[granted], purpose[granted]
     grant_t = pop.signup_s[user] + rng.integers(1, 120, size=user.size)
     withdraw_t = grant_t + 3600 + (rng.random(user.size) * (window.end - 3600 - grant_t)).astype(np.int64)

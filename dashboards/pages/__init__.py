@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from dashboards.pages import channels, executive, growth, value
+from dashboards.pages import campaigns, channels, executive, growth, value
 
-PAGES: tuple[ModuleType, ...] = (executive, growth, value, channels)
+PAGES: tuple[ModuleType, ...] = (executive, growth, value, channels, campaigns)

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
 import pytest
 import yaml
 
-from campaigns import Campaign, Template, load_template, parse_campaign, parse_template, template_path
+from campaigns import (
+    Campaign,
+    Template,
+    load_template,
+    parse_campaign,
+    parse_template,
+    template_path,
+)
 
-AS_OF = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+AS_OF = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+# 10:00 in Shanghai on the as-of day: outside quiet hours.
+SEND_AT = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
 
 def template_data(**overrides: Any) -> dict[str, Any]:
@@ -25,7 +34,7 @@ def make_template(**overrides: Any) -> Template:
     return parse_template(template_data(**overrides))
 
 
-def campaign_for(template: Template, **overrides: Any) -> Campaign:
+def campaign_for(template: Template, /, **overrides: Any) -> Campaign:
     data: dict[str, Any] = {
         "campaign_id": "test_campaign",
         "name": "test",
@@ -36,14 +45,19 @@ def campaign_for(template: Template, **overrides: Any) -> Campaign:
         "holdout_pct": 0,
     }
     data.update(overrides)
-    return parse_campaign(data)
+    # An override of None leaves the key out of the file.
+    return parse_campaign({key: value for key, value in data.items() if value is not None})
 
 
 def ts(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def consents_frame(rows: list[tuple[str, str, str, str, datetime, str | None]]) -> pl.DataFrame:
+def consents_frame(rows: list[tuple[str, str, str, str, datetime, str | None]], cross_border: bool = True) -> pl.DataFrame:
+    """Consent records; with `cross_border`, every user named also gets an e-mail cross-border grant (CN-PI-02)."""
+    if cross_border:
+        users = sorted({row[0] for row in rows})
+        rows = [*rows, *((u, "email", "cross_border", "granted", ts("2025-01-01T00:00:00"), f"xb-{u}") for u in users)]
     return pl.DataFrame(
         rows,
         schema={"user_id": pl.String, "channel": pl.String, "purpose": pl.String, "status": pl.String,
@@ -52,12 +66,14 @@ def consents_frame(rows: list[tuple[str, str, str, str, datetime, str | None]]) 
     )
 
 
-def people_frame(rows: list[tuple[str, date | None, bool | None, str | None]]) -> pl.DataFrame:
+def people_frame(rows: list[tuple[str, date | None, bool | None, str | None]], country: str | None = "CN",
+                 timezone: str | None = "Asia/Shanghai") -> pl.DataFrame:
+    """People rows (user_id, birth_date, is_student, risk_level), all residents of `country` in `timezone`."""
     return pl.DataFrame(
         rows,
         schema={"user_id": pl.String, "birth_date": pl.Date, "is_student": pl.Boolean, "risk_level": pl.String},
         orient="row",
-    )
+    ).with_columns(pl.lit(country, pl.String).alias("country"), pl.lit(timezone, pl.String).alias("timezone"))
 
 
 def granted(user_id: str, at: str = "2025-01-01T00:00:00") -> tuple[str, str, str, str, datetime, str]:

@@ -83,3 +83,28 @@ def test_shipped_campaigns_name_real_rfm_segments() -> None:
         for column, values in load_campaign(path).segment:
             if column == "rfm_segment":
                 assert set(values) <= set(RFM_SEGMENTS), (path.name, set(values) - set(RFM_SEGMENTS))
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"frequency_cap": {"max_messages": 0, "days": 7}}, "frequency_cap"),
+        ({"frequency_cap": {"max_messages": 2}}, "frequency_cap.days"),
+        ({"frequency_cap": {"max_messages": 2, "days": 7, "per": "day"}}, "frequency_cap.per"),
+        ({"provider_country": "usa"}, "provider_country"),
+        ({"uses_consumer_report": "yes"}, "uses_consumer_report"),
+        ({"send_at": "2026-07-01T10:00:00"}, "send_at"),
+    ],
+)
+def test_new_campaign_fields_are_validated(tmp_path: Path, changes: dict, key: str) -> None:
+    with pytest.raises(CampaignFileError) as error:
+        load_campaign(_write(tmp_path, **changes))
+    assert f"key '{key}'" in str(error.value) and "my_campaign.yaml" in str(error.value)
+
+
+def test_schedule_cap_and_provider_load(tmp_path: Path) -> None:
+    campaign = load_campaign(_write(tmp_path, send_at="2026-07-01T10:00:00+08:00",
+                                    frequency_cap={"max_messages": 1, "days": 14}, provider_country="US"))
+    assert campaign.send_at is not None and campaign.send_at.utcoffset().total_seconds() == 8 * 3600
+    assert campaign.frequency_cap == (1, 14) and campaign.provider_country == "US"
+    assert [arm.name for arm in campaign.arms] == ["main"]

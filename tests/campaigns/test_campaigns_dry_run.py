@@ -8,10 +8,21 @@ import polars as pl
 import pytest
 
 from campaigns import (
-    DECISION_SCHEMA, MESSAGE_SCHEMA, CampaignMismatchError, MissingPlaceholderError, campaign_paths, dry_run,
+    DECISION_SCHEMA,
+    MESSAGE_SCHEMA,
+    CampaignMismatchError,
+    MissingPlaceholderError,
+    campaign_paths,
+    dry_run,
     load_campaign,
 )
-from tests.campaigns.conftest import AS_OF, consents_frame, granted, make_template, people_frame
+from tests.campaigns.conftest import (
+    AS_OF,
+    consents_frame,
+    granted,
+    make_template,
+    people_frame,
+)
 
 N = 400
 
@@ -53,14 +64,18 @@ def test_dry_run_with_shipped_files(wealth_template) -> None:
     text = "".join(str(v) for frame in (decisions, messages, funnel) for v in frame.rows())
     assert not any(email in text for email in contacts.values())
     # Funnel: audience -> rules in pack order -> holdout; the last step leaves exactly the sends.
-    assert funnel.get_column("step").to_list() == ["audience", "CN-EM-01", "CN-EM-04", "CN-LOAN-05", "CN-SUIT-01", "holdout"]
+    assert funnel.get_column("step").to_list() == [
+        "audience", "CN-EM-01", "CN-EM-04", "CN-PI-02", "CN-PI-01", "CN-LOAN-05", "CN-SUIT-01", "CN-FREQ-01",
+        "CN-FREQ-02", "holdout"]
     assert funnel.get_column("remaining").to_list()[0] == audience.height
     assert funnel.get_column("remaining").to_list()[-1] == sends.height
     excluded_total = funnel.filter(pl.col("step").str.starts_with("CN-")).get_column("excluded").sum()
     assert excluded_total == (decisions.get_column("decision") == "excluded").sum()
     assert (funnel.get_column("failing") >= funnel.get_column("excluded")).all()
-    # Nobody is suppressed in these inputs; every other step excludes someone.
-    steps = funnel.filter(~pl.col("step").is_in(["audience", "CN-EM-04"]))
+    # Nobody is suppressed, lacks cross-border consent, opted out of personalisation or was messaged before,
+    # and 10:00 local is outside quiet hours; every other step excludes someone.
+    quiet = ["CN-EM-04", "CN-PI-02", "CN-PI-01", "CN-FREQ-01", "CN-FREQ-02"]
+    steps = funnel.filter(~pl.col("step").is_in(["audience", *quiet]))
     assert (steps.get_column("excluded") > 0).all()
     assert funnel.filter(pl.col("step") == "CN-EM-04").get_column("failing").item() == 0
 

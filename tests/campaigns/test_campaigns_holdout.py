@@ -9,7 +9,13 @@ import polars as pl
 import pytest
 
 from campaigns import decide_recipients, hash_bucket, holdout_buckets
-from tests.campaigns.conftest import AS_OF, campaign_for, consents_frame, granted, people_frame
+from tests.campaigns.conftest import (
+    AS_OF,
+    campaign_for,
+    consents_frame,
+    granted,
+    people_frame,
+)
 
 IDS = [f"u{i:05d}" for i in range(10_000)]
 
@@ -50,7 +56,7 @@ def test_holdout_only_among_eligible(wealth_template) -> None:
 
 
 def test_hash_bucket_is_sha256_based_and_in_range() -> None:
-    digest = hashlib.sha256("c1\x1fu1".encode()).digest()
+    digest = hashlib.sha256(b"c1\x1fu1").digest()
     assert hash_bucket("c1", "u1") == int.from_bytes(digest[:8], "big") / 2**64 * 100
     buckets = holdout_buckets("c1", pl.Series(["u1", "u2", "u1", None]))
     assert buckets.height == 2

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
 
 from campaigns.lint import lint_template, normalise, shipped_lint_pack
 from campaigns.registry import (
-    Actor, ApprovalError, PermissionDenied, approve_template, approved_template, list_templates, load_roles,
-    reject_template, resolve_actor, submit_template, template_status, verify_audit_chain,
+    Actor,
+    ApprovalError,
+    PermissionDenied,
+    approve_template,
+    approved_template,
+    list_templates,
+    load_roles,
+    reject_template,
+    resolve_actor,
+    submit_template,
+    template_status,
+    verify_audit_chain,
 )
 from tests.campaigns.conftest import make_template, template_data
 
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 MAKER = Actor("mei", "marketer")
 CHECKER = Actor("chen", "compliance")
 ADMIN = Actor("ada", "admin")

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
 from campaigns import decide_recipients, shipped_rule_pack
 from tests.campaigns.conftest import (
-    AS_OF, campaign_for, consents_frame, granted, make_template, people_frame, ts,
+    AS_OF,
+    SEND_AT,
+    campaign_for,
+    consents_frame,
+    granted,
+    make_template,
+    people_frame,
+    ts,
 )
 
 ADULT = date(1990, 5, 1)
@@ -16,7 +23,7 @@ ADULT = date(1990, 5, 1)
 
 def decide(people: pl.DataFrame, consents: pl.DataFrame, template, as_of: datetime = AS_OF) -> dict[str, list[str]]:
     audience = people.select("user_id")
-    out = decide_recipients(audience, consents, people, campaign_for(template), template, as_of)
+    out = decide_recipients(audience, consents, people, campaign_for(template), template, as_of, send_at=SEND_AT)
     assert out.height == audience.height
     return dict(zip(out.get_column("user_id").to_list(), out.get_column("reason_codes").to_list(), strict=True))
 
@@ -59,7 +66,7 @@ def test_consent_withdrawn_after_as_of_still_counts_as_granted(wealth_template) 
 
 def test_age_rule_uses_local_date_and_fails_closed(wealth_template) -> None:
     # 2026-02-28T20:00Z is already 1 March in Shanghai.
-    as_of = datetime(2026, 2, 28, 20, 0, tzinfo=timezone.utc)
+    as_of = datetime(2026, 2, 28, 20, 0, tzinfo=UTC)
     people = people_frame([
         ("adult", ADULT, False, "C3"),
         ("minor", date(2010, 1, 1), False, "C3"),
@@ -127,12 +134,16 @@ def test_all_failures_listed_in_rule_order_and_unknown_person_fails_closed(credi
     people = people_frame([("kid", date(2012, 1, 1), True, "C1")])
     audience = pl.DataFrame({"user_id": ["kid", "ghost", "kid"]})
     out = decide_recipients(
-        audience, consents_frame([]), people, campaign_for(credit_template), credit_template, AS_OF
+        audience, consents_frame([]), people, campaign_for(credit_template), credit_template, AS_OF, send_at=SEND_AT
     )
     assert out.get_column("user_id").to_list() == ["kid", "ghost"]
     assert out.get_column("reason_codes").to_list() == [
-        ["CN-EM-01:consent_missing", "CN-LOAN-05:under_min_age", "CN-LOAN-04:student"],
-        ["CN-EM-01:consent_missing", "CN-LOAN-05:birth_date_unknown", "CN-LOAN-04:student_status_unknown"],
+        ["CN-EM-01:consent_missing", "CN-PI-02:cross_border_consent_missing", "CN-LOAN-05:under_min_age",
+         "CN-LOAN-04:student"],
+        # An unknown person: residence unknown counts as CN (cross-border consent needed), zone unknown
+        # falls back to Asia/Shanghai (10:00, outside quiet hours).
+        ["CN-EM-01:consent_missing", "CN-PI-02:cross_border_consent_missing", "CN-LOAN-05:birth_date_unknown",
+         "CN-LOAN-04:student_status_unknown"],
     ]
     assert out.get_column("decision").to_list() == ["excluded", "excluded"]
     assert out.get_column("rule_version").unique().to_list() == [shipped_rule_pack("CN").rule_version]

@@ -6,7 +6,13 @@ import polars as pl
 import pytest
 
 from campaigns import (
-    MissingPlaceholderError, TemplateFileError, load_template, parse_template, render, render_frame, template_path,
+    MissingPlaceholderError,
+    TemplateFileError,
+    load_template,
+    parse_template,
+    render,
+    render_frame,
+    template_path,
 )
 from tests.campaigns.conftest import make_template, template_data
 

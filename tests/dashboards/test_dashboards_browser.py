@@ -10,6 +10,8 @@ import pytest
 
 from dashboards import DashboardSettings, write_dashboards
 from dashboards.html import Section, render_page
+from dashboards.labels import label
+from tests.dashboards import synthetic
 from tests.dashboards.browser import check_page
 
 pytestmark = pytest.mark.browser
@@ -22,9 +24,10 @@ def test_pages_render_without_errors_and_plots_have_points(chromium, marts, tmp_
 
     checks = {path.name: check_page(chromium, path) for path in paths}
 
-    assert set(checks) == {"index.html", "executive.html", "growth.html", "value.html", "channels.html"}
+    assert set(checks) == {"index.html", "executive.html", "growth.html", "value.html", "channels.html",
+                           "campaigns.html"}
     assert checks["index.html"].problems(expect_plots=False) == []
-    for page in ("executive.html", "growth.html", "value.html", "channels.html"):
+    for page in ("executive.html", "growth.html", "value.html", "channels.html", "campaigns.html"):
         assert checks[page].problems(expect_plots=True) == [], page
     # KPI tiles aside, the executive page has six charts: two trends, cohorts, channels, lifecycle, personas.
     assert len(checks["executive.html"].plots) == 6
@@ -34,6 +37,19 @@ def test_pages_render_without_errors_and_plots_have_points(chromium, marts, tmp_
     assert len(checks["value.html"].plots) == 5
     # Channels: models side by side and payback curves (ROI and quality are tables).
     assert len(checks["channels.html"].plots) == 2
+    # Campaigns: the funnel of the one campaign large enough to show, and lift with its interval.
+    assert len(checks["campaigns.html"].plots) == 2
+
+
+def test_campaign_page_renders_from_dry_runs_alone(chromium, tmp_path: Path):
+    paths = write_dashboards(tmp_path, synthetic.dry_run_only_campaign_marts(), DashboardSettings(language="zh"))
+    page = next(path for path in paths if path.name == "campaigns.html")
+
+    check = check_page(chromium, page)
+
+    assert check.problems(expect_plots=True) == []
+    assert len(check.plots) == 1
+    assert label("campaign_no_sends", "zh") in page.read_text(encoding="utf-8")
 
 
 def test_page_without_any_marts_still_loads_cleanly(chromium, tmp_path: Path):

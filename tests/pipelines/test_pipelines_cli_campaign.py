@@ -23,6 +23,8 @@ from tests.campaigns.sendgrid_server import TEST_KEY, FakeSendGrid
 from tests.pipelines.cli_runner import run_fingrowth
 
 ROLES = "users:\n  mei: marketer\n  chen: compliance\n  ada: admin\n  ann: analyst\n"
+# 10:00 in Shanghai the day after the sample data ends: outside quiet hours, and already past.
+SEND_AT = "2026-07-01T10:00:00+08:00"
 ALL_SEGMENTS = ["Champions", "Loyal", "At risk", "Potential loyalist", "No purchase", "Cannot lose them",
                 "About to sleep", "Need attention", "Hibernating", "Lost", "Promising", "New customers"]
 
@@ -52,7 +54,7 @@ def work(built, tmp_path) -> Path:
         (tmp_path / f"{name}.yaml").write_text(json.dumps({
             "campaign_id": f"cli_{name}", "name": name, "segment": {"rfm_segment": segments},
             "template": {"id": "wealth_welcome", "version": 1}, "channel": "email", "purpose": "marketing",
-            "holdout_pct": 10}, ensure_ascii=False), encoding="utf-8")
+            "holdout_pct": 10, "send_at": SEND_AT}, ensure_ascii=False), encoding="utf-8")
     return tmp_path
 
 
@@ -78,7 +80,7 @@ def _env(workdir: Path, user: str, server: FakeSendGrid | None = None, batch_siz
 def _cli(workdir: Path, user: str, *args: str, server: FakeSendGrid | None = None) -> subprocess.CompletedProcess:
     (workdir / "dagster_home").mkdir(exist_ok=True)
     return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], cwd=workdir, env=_env(workdir, user, server),
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
 
 
 def _query(workdir: Path, sql: str) -> list[tuple]:
@@ -216,3 +218,87 @@ def test_webhook_unsubscribe_is_honoured_by_the_next_campaign(work, server) -> N
     reasons = _query(work, "SELECT reason_codes FROM campaigns.plan_decisions WHERE campaign_id = 'cli_second' "
                            f"AND user_id = '{member}'")
     assert reasons and all("CN-EM-04:suppressed_unsubscribe" in r[0] for r in reasons)
+
+
+def _campaign_file(work: Path, name: str, **fields) -> str:
+    data = {"campaign_id": f"cli_{name}", "name": name, "segment": {"rfm_segment": ALL_SEGMENTS},
+            "template": {"id": "wealth_welcome", "version": 1}, "channel": "email", "purpose": "marketing",
+            "holdout_pct": 10, "send_at": SEND_AT}
+    data.update(fields)
+    (work / f"{name}.yaml").write_text(json.dumps({k: v for k, v in data.items() if v is not None}, ensure_ascii=False),
+                                       encoding="utf-8")
+    return f"{name}.yaml"
+
+
+def _approve(work: Path, template_id: str, version: int) -> None:
+    submitted = _cli(work, "mei", "template", "submit", str(template_path(template_id, version)))
+    assert submitted.returncode == 0, submitted.stdout + submitted.stderr
+    approved = _cli(work, "chen", "template", "approve", template_id, str(version))
+    assert approved.returncode == 0, approved.stderr
+
+
+@pytest.mark.slow
+def test_frequency_cap_counts_the_previous_campaign_and_sms_exports_exactly_once(work, server) -> None:
+    first = _cli(work, "mei", "campaign", "launch", "everyone.yaml", "--live", server=server)
+    assert first.returncode == 0, first.stderr
+    emailed = {m for (m,) in _query(work, "SELECT r.user_id FROM campaigns.outbox_recipients r JOIN campaigns.outbox o "
+                                          "USING (campaign_id, batch_id) WHERE o.state = 'accepted' "
+                                          "AND r.skipped_reason IS NULL")}
+    assert emailed
+    # A campaign allowing one message a week excludes everyone the first campaign reached, citing CN-FREQ-01.
+    capped = _cli(work, "mei", "campaign", "plan", _campaign_file(work, "capped", frequency_cap={
+        "max_messages": 1, "days": 7}))
+    assert capped.returncode == 0, capped.stderr
+    decided = dict(_query(work, "SELECT user_id, reason_codes FROM campaigns.plan_decisions WHERE campaign_id = 'cli_capped'"))
+    assert all("CN-FREQ-01:frequency_cap_exceeded" in decided[m] for m in emailed)
+    assert any("CN-FREQ-01" not in codes for codes in decided.values())
+
+    _approve(work, "wealth_welcome_sms", 1)
+    sms = _campaign_file(work, "sms", template={"id": "wealth_welcome_sms", "version": 1}, channel="sms")
+    exported = [_cli(work, "mei", "campaign", "launch", sms, "--live", "--out", "exports") for _ in range(2)]
+    assert all(run.returncode == 0 for run in exported), exported[0].stderr + exported[1].stderr
+    assert "exported to vendor files" in exported[0].stdout
+    files = sorted((work / "exports" / "cli_sms").glob("*.csv"))
+    rows = [line.split(",")[0] for f in files for line in f.read_text(encoding="utf-8").splitlines()[1:]]
+    assert rows and len(rows) == len(set(rows))  # nobody twice, across two launches
+    ledger = _query(work, "SELECT count(*) FROM campaigns.outbox_recipients r JOIN campaigns.outbox o "
+                          "USING (campaign_id, batch_id) WHERE campaign_id = 'cli_sms' AND o.state = 'exported' "
+                          "AND r.skipped_reason IS NULL")[0][0]
+    assert ledger == len(rows)
+    # CN residents without cross-border consent: excluded for SendGrid (US), messaged through the domestic SMS vendor.
+    no_cross_border = {u for (u,) in _query(work, "SELECT user_id FROM campaigns.plan_decisions WHERE "
+                                                  "campaign_id = 'cli_everyone' AND reason_codes LIKE '%CN-PI-02%'")}
+    assert no_cross_border & set(rows)
+    assert not any("CN-PI-02" in codes for (codes,) in _query(
+        work, "SELECT reason_codes FROM campaigns.plan_decisions WHERE campaign_id = 'cli_sms'"))
+    phones = {p for (p,) in _query(work, "SELECT phone FROM private.user_contacts WHERE phone IS NOT NULL")}
+    assert not any(phone in exported[0].stdout + exported[0].stderr for phone in phones)
+
+
+@pytest.mark.slow
+def test_schedule_and_ab_variants_through_the_cli(work) -> None:
+    future = _campaign_file(work, "future", send_at="2099-01-01T10:00:00+08:00")
+    refused = _cli(work, "mei", "campaign", "launch", future)
+    assert refused.returncode == 1 and "scheduled for 2099-01-01T10:00:00+08:00" in refused.stderr
+    assert "--now" in refused.stderr
+    planned = _cli(work, "mei", "campaign", "plan", future)
+    assert planned.returncode == 0 and "for sending at 2099-01-01T02:00:00+00:00" in planned.stdout
+
+    _approve(work, "wealth_welcome", 2)
+    ab = _campaign_file(work, "ab", template=None, variants=[
+        {"name": "A", "template": {"id": "wealth_welcome", "version": 1}, "weight": 50},
+        {"name": "B", "template": {"id": "wealth_welcome", "version": 2}, "weight": 50}])
+    plan = _cli(work, "mei", "campaign", "plan", ab)
+    assert plan.returncode == 0, plan.stderr
+    counts = dict(_query(work, "SELECT variant, count(*) FROM campaigns.plan_decisions WHERE campaign_id = 'cli_ab' "
+                               "AND decision = 'send' GROUP BY 1"))
+    assert set(counts) == {"A", "B"} and all(n > 0 for n in counts.values())
+    assert f"send={counts['A']}" in plan.stdout and f"send={counts['B']}" in plan.stdout
+    launch = _cli(work, "mei", "campaign", "launch", ab)  # dry run
+    assert launch.returncode == 0 and f"variants A={counts['A']}, B={counts['B']}" in launch.stdout
+    # A variant whose template is not approved stops the launch.
+    unapproved = _campaign_file(work, "ab_bad", template=None, variants=[
+        {"name": "A", "template": {"id": "wealth_welcome", "version": 1}, "weight": 50},
+        {"name": "C", "template": {"id": "wealth_welcome", "version": 3}, "weight": 50}])
+    stopped = _cli(work, "mei", "campaign", "launch", unapproved)
+    assert stopped.returncode == 1 and "wealth_welcome@3" in stopped.stderr

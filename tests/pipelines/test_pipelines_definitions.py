@@ -1,6 +1,9 @@
 """The Definitions load, group assets by layer, state every grain, and guard every staged table."""
 
+import json
+
 import dagster as dg
+import duckdb
 
 from ingest.contracts import CONTRACTS
 from pipelines.definitions import build_definitions
@@ -66,3 +69,78 @@ def test_landing_sensor_requests_a_run_only_when_files_change(tmp_path):
         context = dg.build_sensor_context(instance=instance, cursor=context.cursor, resources=defs.resources)
         second = sensor(context)
         assert isinstance(second, dg.RunRequest) and second.run_key != first.run_key
+
+
+def test_only_the_campaign_send_job_can_send_and_nothing_automatic_starts_it(tmp_path):
+    defs = definitions(tmp_path)
+    analytics = defs.resolve_job_def("analytics_job")
+    sends = defs.resolve_job_def("campaign_send_job")
+    send_ops = {node.name for node in sends.graph.node_defs}
+    assert send_ops == {"launch_campaign_file"}
+    # The refresh selects assets only; the send op is not an asset, so no selection can pick it up.
+    assert not send_ops & {node.name for node in analytics.graph.node_defs}
+    assert not any(node.tags.get("fingrowth/sends") for node in analytics.graph.node_defs)
+    assert "launch_campaign_file" not in {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert [s.job_name for s in defs.schedules] == ["analytics_job"]
+    assert [s.job_name for s in defs.sensors] == ["analytics_job"]
+
+
+def _send_run(tmp_path, monkeypatch, user: str, **config):
+    from tests.pipelines.campaign_warehouse import (
+        ROLES,
+        build_warehouse,
+        write_campaign,
+    )
+
+    warehouse = tmp_path / "w.duckdb"
+    if not warehouse.exists():
+        build_warehouse(warehouse)
+    (tmp_path / "roles.yaml").write_text(ROLES, encoding="utf-8")
+    for name in ("SENDGRID_API_KEY", "FINGROWTH_SENDGRID_API_KEY", "FINGROWTH_WAREHOUSE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FINGROWTH_USER", user)
+    monkeypatch.setenv("FINGROWTH_ROLES", str(tmp_path / "roles.yaml"))
+    campaign = write_campaign(tmp_path, "job_campaign", holdout_pct=20)
+    job = definitions(tmp_path).resolve_job_def("campaign_send_job")
+    with dg.instance_for_test() as instance:
+        return job.execute_in_process(
+            run_config={"ops": {"launch_campaign_file": {"config": {"campaign_file": str(campaign), **config}}}},
+            instance=instance, raise_on_error=False)
+
+
+def _warehouse_rows(tmp_path, sql):
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_campaign_send_job_dry_runs_by_default(tmp_path, monkeypatch):
+    result = _send_run(tmp_path, monkeypatch, "mei")
+
+    assert result.success
+    plans = _warehouse_rows(tmp_path, "SELECT kind, counts_json FROM campaigns.plans WHERE campaign_id = 'job_campaign'")
+    assert [kind for kind, _ in plans] == ["launch"]
+    counts = json.loads(plans[0][1])
+    assert counts["excluded"] == 5 and counts["send"] + counts["holdout"] == 25 and counts["holdout"] > 0
+    # A dry run freezes no batches and sends nothing.
+    assert _warehouse_rows(tmp_path, "SELECT count(*) FROM campaigns.outbox") == [(0,)]
+    actions = [a for (a,) in _warehouse_rows(tmp_path, "SELECT action FROM campaigns.audit_log")]
+    assert "campaign.launch_dry_run" in actions
+    output = next(e for e in result.all_events if e.event_type_value == "STEP_OUTPUT")
+    report = output.event_specific_data.metadata["report"].value
+    assert "dry run (nothing sent" in report and "decisions excluded=5" in report and "@example.test" not in report
+
+
+def test_campaign_send_job_refuses_live_without_a_key_and_honours_roles(tmp_path, monkeypatch):
+    live = _send_run(tmp_path, monkeypatch, "mei", live=True)
+    assert not live.success
+    failure = next(e for e in live.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "SENDGRID_API_KEY" in str(failure.event_specific_data.error.message)
+
+    analyst = _send_run(tmp_path, monkeypatch, "ann")
+    assert not analyst.success
+    failure = next(e for e in analyst.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "permission denied" in str(failure.event_specific_data.error.message)
+    # Neither run got as far as deciding anyone, let alone freezing or sending a batch.
+    tables = {t for (t,) in _warehouse_rows(tmp_path, "SELECT table_name FROM duckdb_tables() "
+                                                      "WHERE schema_name = 'campaigns'")}
+    assert "outbox" not in tables and "plans" not in tables

@@ -1,0 +1,86 @@
+"""A small hand-built warehouse holding just what campaign plans and launches read, and a campaign file.
+
+People u00..u29: adults, not students, risk level C3, in Shanghai. u00..u24 granted marketing and
+cross-border e-mail consent with evidence; u25..u29 have no consent, so CN-EM-01 excludes them.
+Decisions are taken for 2026-03-01 10:00 Shanghai (outside quiet hours).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+
+from campaigns import template_path
+from campaigns.registry import Actor, approve_template, submit_template
+from warehouse import connect, write_frame
+
+USERS = [f"u{i:02d}" for i in range(30)]
+CONSENTING = USERS[:25]
+DECIDED_AT = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
+SEND_AT = "2026-03-01T10:00:00+08:00"
+MARKETER = Actor("mei", "marketer")
+COMPLIANCE = Actor("chen", "compliance")
+ROLES = "users:\n  mei: marketer\n  chen: compliance\n  ann: analyst\n"
+
+
+def email_of(user_id: str) -> str:
+    return f"{user_id}@example.test"
+
+
+def build_warehouse(path: Path, approve: bool = True) -> Path:
+    """Write the warehouse at `path`; with `approve`, wealth_welcome@1 is submitted and approved."""
+    users = pl.DataFrame({
+        "user_id": USERS,
+        "signup_at": [datetime(2025, 6, 1, tzinfo=UTC)] * len(USERS),
+        "is_student": [False] * len(USERS),
+        "risk_level": ["C3"] * len(USERS),
+        "risk_assessed_at": [datetime(2026, 1, 5, tzinfo=UTC)] * len(USERS),
+        "kyc_status": ["passed"] * len(USERS),
+        "country": ["CN"] * len(USERS),
+        "timezone": ["Asia/Shanghai"] * len(USERS),
+        "language": ["zh"] * len(USERS),
+    })
+    contacts = pl.DataFrame({
+        "user_id": USERS, "email": [email_of(u) for u in USERS], "phone": [f"1380000{i:04d}" for i in range(len(USERS))],
+        "birth_date": [date(1985, 5, 1)] * len(USERS),
+    })
+    segments = pl.DataFrame({
+        "user_id": USERS, "persona_id": [1] * len(USERS), "persona_name": ["稳健理财"] * len(USERS),
+        "rfm_segment": ["Champions" if i % 2 else "Loyal" for i in range(len(USERS))],
+    })
+    granted_at = datetime(2025, 7, 1, tzinfo=UTC)
+    consents = pl.DataFrame(
+        [(u, "email", purpose, "granted", granted_at, "app", f"ev-{purpose}-{u}")
+         for u in CONSENTING for purpose in ("marketing", "cross_border")],
+        schema={"user_id": pl.String, "channel": pl.String, "purpose": pl.String, "status": pl.String,
+                "recorded_at": pl.Datetime("us", "UTC"), "source": pl.String, "evidence_ref": pl.String},
+        orient="row",
+    )
+    window = pl.DataFrame({"as_of": [DECIDED_AT.date()], "window_end": [DECIDED_AT], "currency": ["CNY"],
+                           "as_of_basis": ["test"]})
+    with connect(path) as conn:
+        write_frame(conn, "staged.users", users)
+        write_frame(conn, "private.user_contacts", contacts)
+        write_frame(conn, "marts.user_segment", segments)
+        write_frame(conn, "staged.consents", consents)
+        write_frame(conn, "core.analysis_window", window)
+        if approve:
+            import yaml
+
+            data = yaml.safe_load(template_path("wealth_welcome", 1).read_text(encoding="utf-8"))
+            submit_template(conn, MARKETER, data)
+            approve_template(conn, COMPLIANCE, "wealth_welcome", 1)
+    return path
+
+
+def write_campaign(folder: Path, campaign_id: str, holdout_pct: int = 0) -> Path:
+    """A campaign file reaching everyone in the warehouse with wealth_welcome@1, sent at SEND_AT."""
+    path = folder / f"{campaign_id}.yaml"
+    path.write_text(json.dumps({
+        "campaign_id": campaign_id, "name": campaign_id, "segment": {"rfm_segment": ["Champions", "Loyal"]},
+        "template": {"id": "wealth_welcome", "version": 1}, "channel": "email", "purpose": "marketing",
+        "holdout_pct": holdout_pct, "send_at": SEND_AT}, ensure_ascii=False), encoding="utf-8")
+    return path
