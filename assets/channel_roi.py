@@ -5,9 +5,19 @@ import polars as pl
 
 from assets.notes import replace_notes
 from assets.resources import AnalysisResource, WarehouseResource
-from channels import attribute_all, build_journeys, build_non_converting_paths, channel_daily_spend
+from channels import (
+    ATTRIBUTION_MODELS,
+    attributed_from_credit,
+    build_journeys,
+    build_non_converting_paths,
+    channel_daily_spend,
+    conversion_credit,
+    first_conversions,
+    resolve_touchpoints,
+    stitch_identities,
+)
 from channels import channel_roi as build_channel_roi
-from channels import first_conversions, resolve_touchpoints, stitch_identities
+from channels.cohorts import CREDIT_PREFIX, VALUE_PREFIX
 from warehouse import read_frame, write_frame
 
 MONEY = pl.Decimal(18, 2)
@@ -24,6 +34,11 @@ ROI_SCHEMA = {
     "channel": pl.String, "attribution_model": pl.String, "spend": MONEY, "conversions": pl.Float64,
     "revenue": MONEY, "cac": pl.Float64, "roas": pl.Float64, "ltv": pl.Float64, "ltv_to_cac": pl.Float64,
 }
+DAILY_SPEND_SCHEMA = {"date": pl.Date, "channel": pl.String, "spend": MONEY}
+CREDIT_SCHEMA = {
+    "conversion_id": pl.UInt32, "user_id": pl.String, "converted_at": pl.Datetime("us", "UTC"), "channel": pl.String,
+    **{f"{prefix}{model}": pl.Float64 for model in ATTRIBUTION_MODELS for prefix in (CREDIT_PREFIX, VALUE_PREFIX)},
+}
 
 
 @dg.asset(group_name="marts", kinds={"duckdb", "polars"},
@@ -37,6 +52,9 @@ def channel_roi(context: dg.AssetExecutionContext, analysis: AnalysisResource,
     Users who never converted contribute their touches within the lookback window before the analysis
     window end as non-converting paths, which only the Markov model reads. Models: first_touch,
     last_touch, linear, time_decay, position_based, shapley, markov (rules in ``channels.attribution``).
+    Also writes marts.channel_daily_spend (one row per day × channel, spend exact in DECIMAL) and
+    marts.channel_conversion_credit (one row per conversion × channel: each model's credit and value credit),
+    which the per-cohort marts read.
     """
     notes: list[str] = []
     with warehouse.connection() as conn:
@@ -60,7 +78,8 @@ def channel_roi(context: dg.AssetExecutionContext, analysis: AnalysisResource,
         if touchpoints.is_empty():
             notes.append("channel ROI not computed: no touchpoints (source `touchpoints` absent or empty)")
             roi = pl.DataFrame(schema=ROI_SCHEMA)
-            daily_spend = pl.DataFrame(schema={"date": pl.Date, "channel": pl.String, "spend": pl.Float64})
+            daily_spend = pl.DataFrame(schema=DAILY_SPEND_SCHEMA)
+            credit = pl.DataFrame(schema=CREDIT_SCHEMA)
         else:
             if spend.is_empty():
                 notes.append("no marketing spend: CAC and ROAS are empty (source `marketing_spend` absent or empty)")
@@ -69,11 +88,14 @@ def channel_roi(context: dg.AssetExecutionContext, analysis: AnalysisResource,
             lookback = analysis.attribution_lookback_days
             journeys = build_journeys(resolved, conversions, lookback)
             non_converting = build_non_converting_paths(resolved, conversions, cutoff, lookback)
-            attributed = attribute_all(journeys, non_converting=non_converting)
-            roi = _exact_money(build_channel_roi(attributed, spend, user_value, journeys), spend)
+            # Each model runs once: the per-conversion credit gives the totals and the credit-weighted ltv.
+            credit = conversion_credit(journeys, non_converting=non_converting)
+            attributed = attributed_from_credit(credit)
+            roi = _exact_money(build_channel_roi(attributed, spend, user_value, journeys, credit=credit), spend)
             daily_spend = channel_daily_spend(spend)
         rows = write_frame(conn, "marts.channel_roi", roi.select(list(ROI_SCHEMA)) if not roi.is_empty() else roi)
         write_frame(conn, "marts.channel_daily_spend", daily_spend)
+        write_frame(conn, "marts.channel_conversion_credit", credit)
         replace_notes(conn, "channel_roi", notes)
     for note in notes:
         context.log.warning(note)

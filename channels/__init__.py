@@ -1,5 +1,6 @@
-"""Attribution and channel ROI: identity stitching, conversion journeys, attribution models and
-the ``marts.channel_roi`` table. Pure library: Polars in, Polars out, no Dagster."""
+"""Attribution and channel ROI: identity stitching, conversion journeys, attribution models, the
+``marts.channel_roi`` table and its per-acquisition-cohort view. Pure library: Polars in, Polars out,
+no Dagster."""
 
 from channels.attribution import (
     ATTRIBUTION_MODELS,
@@ -15,6 +16,11 @@ from channels.attribution import (
     shapley,
     time_decay,
 )
+from channels.cohorts import (
+    attributed_from_credit,
+    channel_cohort_roi,
+    conversion_credit,
+)
 from channels.conversions import first_conversions
 from channels.identity import resolve_touchpoints, stitch_identities
 from channels.journeys import DIRECT_CHANNEL, build_journeys, build_non_converting_paths
@@ -29,10 +35,13 @@ __all__ = [
     "assign_credit",
     "attribute",
     "attribute_all",
+    "attributed_from_credit",
     "build_journeys",
     "build_non_converting_paths",
+    "channel_cohort_roi",
     "channel_daily_spend",
     "channel_roi",
+    "conversion_credit",
     "exact_shapley",
     "first_conversions",
     "first_touch",

@@ -4,6 +4,7 @@ import polars as pl
 
 from channels._columns import require_columns
 from channels.attribution import ATTRIBUTION_MODELS, AttributionSettings, assign_credit
+from channels.cohorts import CREDIT_PREFIX, MONEY, credit_models
 
 CHANNEL_ROI_COLUMNS = [
     "channel",
@@ -19,15 +20,16 @@ CHANNEL_ROI_COLUMNS = [
 
 
 def channel_daily_spend(spend: pl.DataFrame) -> pl.DataFrame:
-    """Sum marketing spend per local date and channel (campaigns folded together).
+    """Sum marketing spend per local date and channel (campaigns folded together), exactly.
 
     Args:
-        spend: Staged marketing spend with ``date``, ``channel``, ``spend`` and optionally
-            ``impressions`` and ``clicks``.
+        spend: Staged marketing spend with ``date``, ``channel``, ``spend`` (money, at most two
+            decimals) and optionally ``impressions`` and ``clicks``.
 
     Returns:
-        One row per date × channel, sorted: ``date``, ``channel``, ``spend`` (Float64), plus
-        ``impressions`` and ``clicks`` (Int64) when the input has them.
+        One row per date × channel, sorted: ``date``, ``channel``, ``spend`` (DECIMAL(18, 2), summed
+        in decimal so totals reconcile to the cent with the staged rows), plus ``impressions`` and
+        ``clicks`` (Int64) when the input has them.
     """
     require_columns(spend, ["date", "channel", "spend"], "marketing_spend")
     counters = [
@@ -37,7 +39,7 @@ def channel_daily_spend(spend: pl.DataFrame) -> pl.DataFrame:
     ]
     return (
         spend.group_by("date", "channel")
-        .agg(pl.col("spend").cast(pl.Float64).sum(), *counters)
+        .agg(pl.col("spend").cast(MONEY).sum().cast(MONEY), *counters)
         .sort("date", "channel")
     )
 
@@ -49,6 +51,7 @@ def channel_roi(
     journeys: pl.DataFrame,
     *,
     settings: AttributionSettings | None = None,
+    credit: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Combine attributed conversions with spend and customer value, per channel and model.
 
@@ -70,6 +73,8 @@ def channel_roi(
         user_value: ``user_id`` and ``clv`` (e.g. ``marts.user_clv``), or None.
         journeys: The journeys ``attributed`` was computed from (for credit-weighted ltv).
         settings: The model knobs ``attributed`` was computed with.
+        credit: Output of :func:`channels.cohorts.conversion_credit` for ``journeys``, when the caller
+            has it: the credit-weighted ltv is then read from it instead of running the models again.
 
     Returns:
         One row per channel × attribution model, sorted by model then channel, with columns
@@ -93,7 +98,11 @@ def channel_roi(
         ]
     ).unique()
 
-    ltv = _credit_weighted_ltv(journeys, user_value, models.to_series().to_list(), settings)
+    model_names = models.to_series().to_list()
+    if credit is not None:
+        ltv = _ltv_from_credit(credit, user_value, model_names)
+    else:
+        ltv = _credit_weighted_ltv(journeys, user_value, model_names, settings)
     roi = (
         grid.join(
             attributed.with_columns(pl.col("channel").cast(pl.String)),
@@ -118,6 +127,25 @@ def channel_roi(
         )
     )
     return roi.select(CHANNEL_ROI_COLUMNS).sort("attribution_model", "channel")
+
+
+def _ltv_from_credit(credit: pl.DataFrame, user_value: pl.DataFrame | None, models: list[str]) -> pl.DataFrame:
+    """As :func:`_credit_weighted_ltv`, from per conversion × channel credit already computed."""
+    schema = {"channel": pl.String, "attribution_model": pl.String, "ltv": pl.Float64}
+    present = [name for name in models if name in credit_models(credit)]
+    if user_value is None or not present:
+        return pl.DataFrame(schema=schema)
+    require_columns(user_value, ["user_id", "clv"], "user_value")
+    valued = credit.join(user_value.select("user_id", pl.col("clv").cast(pl.Float64)), on="user_id", how="left")
+    sums = valued.group_by(pl.col("channel").cast(pl.String)).agg(
+        *((pl.col(CREDIT_PREFIX + m) * pl.col("clv")).sum().alias(f"_weighted_{m}") for m in present),
+        *(pl.col(CREDIT_PREFIX + m).filter(pl.col("clv").is_not_null()).sum().alias(f"_weight_{m}") for m in present),
+    )
+    return pl.concat([
+        sums.select("channel", pl.lit(m, dtype=pl.String).alias("attribution_model"),
+                    pl.when(pl.col(f"_weight_{m}") > 0).then(pl.col(f"_weighted_{m}") / pl.col(f"_weight_{m}")).alias("ltv"))
+        for m in present
+    ])
 
 
 def _credit_weighted_ltv(

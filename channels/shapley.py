@@ -59,7 +59,7 @@ def exact_shapley(journeys: pl.DataFrame) -> pl.DataFrame:
         games[:, with_bit] += games[:, with_bit ^ (1 << bit)]
 
     subsets = np.arange(size)
-    sizes = np.array([bin(s).count("1") for s in range(size)])
+    sizes = np.array([s.bit_count() for s in range(size)])
     weight = np.array([factorial(s) * factorial(n - s - 1) / factorial(n) if s < n else 0.0 for s in range(n + 1)])
     values = np.zeros((2, n))
     for bit in range(n):

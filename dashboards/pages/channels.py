@@ -1,14 +1,18 @@
-"""Channel page: attribution models side by side, ROI, payback curves and the quality of acquired users."""
+"""Channel page: attribution models side by side, ROI, payback curves, the quality of acquired users, and
+return and payback per acquisition cohort."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import plotly.graph_objects as go
 import polars as pl
+from plotly.colors import sample_colorscale
+from plotly.subplots import make_subplots
 
 from dashboards.availability import unavailable_reason
-from dashboards.figures import base_layout
+from dashboards.figures import FIGURE_HEIGHT, base_layout
 from dashboards.formatting import format_money, format_ratio
 from dashboards.html import Section, table_html
 from dashboards.labels import label, value_label
@@ -131,10 +135,105 @@ def quality_section(marts: Marts, settings: DashboardSettings) -> Section:
     return Section(heading, body_html=table_html(headers, cells, [False] + [True] * 10))
 
 
+def _cohort_model(marts: Marts, mart: str) -> str:
+    """The model the ROI table shows, so the cohort view reads the same credit."""
+    frame = marts.get(mart)
+    models = set() if frame is None or "attribution_model" not in frame.columns else set(frame["attribution_model"])
+    return ROI_MODEL if ROI_MODEL in models else "last_touch"
+
+
+def cohort_roas_section(marts: Marts, settings: DashboardSettings) -> Section:
+    lang = settings.language
+    model = _cohort_model(marts, "channel_cohort_roi")
+    heading = label("chart_cohort_roas", lang, model=value_label("model", model, lang))
+    reason = unavailable_reason(marts, "channel_cohort_roi",
+                                ["channel", "cohort", "attribution_model", "spend", "conversions", "cac", "roas"], lang)
+    if reason:
+        return Section(heading, unavailable=(reason,))
+    paid = marts["channel_cohort_roi"].filter((pl.col("attribution_model") == model) & (pl.col("spend") > 0))
+    if paid.height == 0:
+        return Section(heading, unavailable=(label("reason_no_spend", lang),))
+    # A cell is shown only when the model credits it with at least the minimum group size of conversions; a
+    # channel without any such cell is left out altogether, so its name never reaches the page.
+    shown = paid.filter(pl.col("conversions") >= settings.min_group_size)
+    if shown.height == 0:
+        return Section(heading, unavailable=(all_suppressed_reason(settings),))
+    channels = shown.group_by("channel").agg(pl.col("conversions").sum()).sort(
+        "conversions", "channel", descending=[True, False])["channel"].to_list()
+    cohorts = sorted(paid.filter(pl.col("channel").is_in(channels))["cohort"].unique().to_list())
+    cells = {(r["channel"], r["cohort"]): r for r in shown.iter_rows(named=True)}
+    z = [[cells[(c, m)]["roas"] if (c, m) in cells else None for m in cohorts] for c in channels]
+    text = [[f"{format_ratio(cells[(c, m)]['roas'])}<br>{format_money(cells[(c, m)]['cac'], settings.currency)}"
+             if (c, m) in cells else "" for m in cohorts] for c in channels]
+    fig = go.Figure(go.Heatmap(
+        z=z, x=cohorts, y=channels, text=text, texttemplate="%{text}", colorscale="RdYlGn", zmid=1.0,
+        colorbar={"title": {"text": label("roas", lang)}, "ticksuffix": "×"},
+        hovertemplate="%{y} · %{x}<br>%{text}<extra></extra>", hoverongaps=False,
+    ))
+    base_layout(fig, heading, label("axis_acquisition_month", lang), label("axis_channel", lang))
+    fig.update_xaxes(type="category", side="bottom")
+    fig.update_yaxes(type="category", autorange="reversed")
+    fig.update_layout(height=max(FIGURE_HEIGHT, 140 + 48 * len(channels)))
+    notes = hidden_note(paid.height - shown.height, "hidden_cells", settings)
+    return Section(heading, figure=fig, notes=notes)
+
+
+def cohort_payback_section(marts: Marts, settings: DashboardSettings) -> Section:
+    lang = settings.language
+    model = _cohort_model(marts, "channel_cohort_payback")
+    heading = label("chart_cohort_payback", lang, model=value_label("model", model, lang))
+    for mart, columns in (("channel_cohort_payback", ["channel", "cohort", "attribution_model", "month", "recovered"]),
+                          ("channel_cohort_roi", ["channel", "cohort", "attribution_model", "spend", "conversions"])):
+        reason = unavailable_reason(marts, mart, columns, lang)
+        if reason:
+            return Section(heading, unavailable=(reason,))
+    cohorts = marts["channel_cohort_roi"].filter((pl.col("attribution_model") == model) & (pl.col("spend") > 0))
+    large = cohorts.filter(pl.col("conversions") >= settings.min_group_size).select("channel", "cohort")
+    curves = marts["channel_cohort_payback"].filter(pl.col("attribution_model") == model).join(
+        large, on=["channel", "cohort"], how="semi").filter(pl.col("recovered").is_not_null())
+    if cohorts.height == 0:
+        return Section(heading, unavailable=(label("reason_no_spend", lang),))
+    if curves.height == 0:
+        return Section(heading, unavailable=(all_suppressed_reason(settings),))
+    channels = sorted(curves["channel"].unique().to_list())
+    months = sorted(curves["cohort"].unique().to_list())
+    # Cohorts are ordered in time, so their colours run along one scale, oldest darkest.
+    shades = sample_colorscale("Viridis", [0.85 * i / max(1, len(months) - 1) for i in range(len(months))])
+    color = dict(zip(months, shades, strict=True))
+    columns = min(3, len(channels))
+    rows = math.ceil(len(channels) / columns)
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=channels, horizontal_spacing=0.06,
+                        vertical_spacing=0.5 / rows if rows > 1 else 0.1)
+    in_legend: set[str] = set()
+    for (channel, cohort), line in curves.sort("channel", "cohort", "month").group_by(
+            ["channel", "cohort"], maintain_order=True):
+        index = channels.index(channel)
+        fig.add_trace(go.Scatter(
+            x=line["month"].to_list(), y=line["recovered"].to_list(), mode="lines+markers", name=cohort,
+            legendgroup=cohort, showlegend=cohort not in in_legend, line={"color": color[cohort]},
+            hovertemplate=f"{channel} · {cohort}<br>%{{x}}: %{{y:.0%}}<extra></extra>",
+        ), row=index // columns + 1, col=index % columns + 1)
+        in_legend.add(cohort)
+    base_layout(fig, heading, "", "")
+    # Axis titles once: months along the bottom row, the share recovered down the first column.
+    fig.update_xaxes(title_text=label("axis_months_since_acquisition", lang), row=rows)
+    fig.update_yaxes(title_text=label("axis_paid_back", lang), col=1)
+    fig.add_hline(y=1.0, line_dash="dash", line_color="#6b7280", row="all", col="all")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(dtick=1)
+    fig.update_layout(height=max(FIGURE_HEIGHT, 90 + 300 * rows), margin={"t": 90, "r": 110},
+                      legend={"orientation": "v", "x": 1.01, "xanchor": "left", "y": 1.0, "yanchor": "top"})
+    hidden = cohorts.height - large.height
+    notes = hidden_note(hidden, "hidden_cohorts", settings)
+    return Section(heading, figure=fig, notes=notes)
+
+
 def build_sections(marts: Marts, settings: DashboardSettings) -> list[Section]:
     return [
         models_section(marts, settings),
         roi_table_section(marts, settings),
         payback_section(marts, settings),
         quality_section(marts, settings),
+        cohort_roas_section(marts, settings),
+        cohort_payback_section(marts, settings),
     ]

@@ -13,7 +13,11 @@ from channels import (
     exact_shapley,
     markov_removal_effects,
 )
-from tests.channels.channels_frames import TS, scenario_conversions, scenario_touchpoints
+from tests.channels.channels_frames import (
+    TS,
+    scenario_conversions,
+    scenario_touchpoints,
+)
 
 # Time-decay weights of u1's touches (30, 21 and 11 days before converting; half-life 7 days).
 _U1_DECAY = np.array([2 ** (-30 / 7), 2 ** (-21 / 7), 2 ** (-11 / 7)]) / sum(

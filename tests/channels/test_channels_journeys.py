@@ -1,7 +1,12 @@
 import polars as pl
 import pytest
 
-from channels import DIRECT_CHANNEL, build_journeys, build_non_converting_paths, first_conversions
+from channels import (
+    DIRECT_CHANNEL,
+    build_journeys,
+    build_non_converting_paths,
+    first_conversions,
+)
 from tests.channels.channels_frames import (
     TS,
     at,

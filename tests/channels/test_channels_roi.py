@@ -1,9 +1,17 @@
 from datetime import date
+from decimal import Decimal
 
 import polars as pl
 import pytest
 
-from channels import ATTRIBUTION_MODELS, DIRECT_CHANNEL, attribute_all, build_journeys, channel_daily_spend, channel_roi
+from channels import (
+    ATTRIBUTION_MODELS,
+    DIRECT_CHANNEL,
+    attribute_all,
+    build_journeys,
+    channel_daily_spend,
+    channel_roi,
+)
 from tests.channels.channels_frames import scenario_conversions, scenario_touchpoints
 
 
@@ -111,14 +119,31 @@ def test_conversions_and_revenue_reconcile_per_model(roi: pl.DataFrame) -> None:
 def test_channel_daily_spend_folds_campaigns() -> None:
     daily = channel_daily_spend(_spend())
     assert daily.columns == ["date", "channel", "spend", "impressions", "clicks"]
-    assert daily.schema["spend"] == pl.Float64
+    assert daily.schema["spend"] == pl.Decimal(18, 2)
     assert daily.rows() == [
-        (date(2024, 3, 1), "email", 0.0, 0, 0),
-        (date(2024, 3, 1), "search", 100.0, 1500, 15),
-        (date(2024, 3, 1), "social", 200.0, 3000, 30),
-        (date(2024, 3, 2), "search", 200.0, 2000, 20),
-        (date(2024, 3, 3), "display", 50.0, 800, 8),
+        (date(2024, 3, 1), "email", Decimal("0.00"), 0, 0),
+        (date(2024, 3, 1), "search", Decimal("100.00"), 1500, 15),
+        (date(2024, 3, 1), "social", Decimal("200.00"), 3000, 30),
+        (date(2024, 3, 2), "search", Decimal("200.00"), 2000, 20),
+        (date(2024, 3, 3), "display", Decimal("50.00"), 800, 8),
     ]
+
+
+def test_channel_daily_spend_reconciles_to_the_cent_with_staged_spend() -> None:
+    # Ten thousand amounts of a few cents, summed per day and channel: the totals match to the cent.
+    cents = [10, 7, 1, 99] * 2_500
+    staged = pl.DataFrame({
+        "date": [date(2024, 3, 1 + i % 28) for i in range(len(cents))],
+        "channel": [("search", "social", "email")[i % 3] for i in range(len(cents))],
+        "spend": [f"{c // 100}.{c % 100:02d}" for c in cents],
+    }, schema_overrides={"spend": pl.Decimal(18, 2)})
+    daily = channel_daily_spend(staged)
+    assert daily["spend"].sum() == Decimal(sum(cents)) / 100
+    by_channel = daily.group_by("channel").agg(pl.col("spend").sum())
+    expected = {}
+    for channel, amount in staged.select("channel", "spend").iter_rows():
+        expected[channel] = expected.get(channel, Decimal(0)) + amount
+    assert dict(by_channel.iter_rows()) == expected
 
 
 def test_markov_ltv_is_the_mean_clv_of_the_journeys_a_channel_appears_in(roi: pl.DataFrame) -> None:
