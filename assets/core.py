@@ -4,6 +4,7 @@ import dagster as dg
 
 from assets.resources import AnalysisResource, WarehouseResource
 from warehouse import row_count
+from warehouse.activity import refresh_user_activity
 
 STAGED_EVENT_SOURCES = ("stg_transactions", "stg_events", "stg_touchpoints")
 
@@ -63,32 +64,24 @@ def core_purchases(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 
 @dg.asset(group_name="core", kinds={"duckdb"}, deps=["analysis_window", "stg_events", "core_purchases"])
-def core_user_activity(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """One row per user per active day up to the as-of date: events and purchases that day (core.user_activity)."""
+def core_user_activity(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """One row per user per active day up to the as-of date: events, sessions, funnel steps and purchases that day (core.user_activity; events per channel in core.user_channel_days).
+
+    Incremental: only the days whose staged events partitions or purchases changed since the last run
+    are recomputed (rules in `warehouse/activity.py`); user-level features are built from these daily
+    rows, never from raw events.
+    """
     with warehouse.connection() as conn:
-        conn.execute(
-            """
-            CREATE OR REPLACE TABLE core.user_activity AS
-            WITH events AS (
-                SELECT e.user_id, CAST(e.occurred_at AS DATE) AS activity_date, count(*) AS events,
-                       count(*) FILTER (WHERE e.event_name = 'product_view') AS product_views,
-                       count(*) FILTER (WHERE e.event_name = 'app_open') AS app_opens
-                FROM staged.events e, core.analysis_window w
-                WHERE e.user_id IS NOT NULL AND e.occurred_at < w.window_end
-                GROUP BY ALL
-            ), purchases AS (
-                SELECT user_id, txn_date AS activity_date, count(*) AS purchases, sum(amount) AS purchase_amount
-                FROM core.purchases GROUP BY ALL
-            )
-            SELECT user_id, activity_date, coalesce(events, 0) AS events, coalesce(product_views, 0) AS product_views,
-                   coalesce(app_opens, 0) AS app_opens, coalesce(purchases, 0) AS purchases,
-                   coalesce(purchase_amount, 0)::DECIMAL(18, 2) AS purchase_amount
-            FROM events FULL OUTER JOIN purchases USING (user_id, activity_date)
-            ORDER BY activity_date, user_id
-            """
-        )
+        events_in_parquet = conn.sql(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staged' "
+            "AND table_name = 'events' AND table_type = 'VIEW'").fetchone()[0] > 0
+        refresh = refresh_user_activity(conn, warehouse.staged_dir if events_in_parquet else None)
         rows = row_count(conn, "core.user_activity")
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+    context.log.info(f"user activity: {'full rebuild' if refresh.full else 'incremental'}, "
+                     f"{refresh.days} day(s) recomputed ({refresh.reason})")
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": rows, "days_recomputed": refresh.days, "full_rebuild": refresh.full,
+        "refresh_reason": refresh.reason})
 
 
 core_assets = [analysis_window, core_purchases, core_user_activity]

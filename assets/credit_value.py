@@ -9,8 +9,17 @@ from value.credit_loss import CreditLossModel
 from value.errors import ModelFitError
 from warehouse import read_frame, write_frame
 
+# Loan and user ids travel as 64-bit hashes (a tenth of the memory of tens of millions of strings);
+# users are mapped back to their ids afterwards, and plain ids are used if two ids ever share a hash.
 LOANS_SQL = ("SELECT loan_id, user_id, as_of, principal, days_past_due, charged_off_amount "
              "FROM staged.loan_performance")
+HASHED_LOANS_SQL = ("SELECT hash(loan_id) AS loan_id, hash(user_id) AS user_id, as_of, principal, days_past_due, "
+                    "charged_off_amount FROM staged.loan_performance")
+HASH_COLLISIONS_SQL = """
+SELECT count(DISTINCT loan_id) - count(DISTINCT hash(loan_id)) + count(DISTINCT user_id) - count(DISTINCT hash(user_id))
+FROM staged.loan_performance
+"""
+USER_HASHES_SQL = "SELECT DISTINCT hash(user_id) AS user_hash, user_id FROM staged.loan_performance"
 USER_CREDIT_SCHEMA = {"user_id": pl.String, "open_loans": pl.Int64, "outstanding": pl.Float64,
                       "expected_credit_loss": pl.Float64, "charged_off": pl.Float64}
 # The groupings the value table is cut by; each is a column of marts.user_value.
@@ -37,14 +46,21 @@ def credit_loss(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     parameters = pl.DataFrame(schema={"parameter": pl.String, "value": pl.Float64})
     with warehouse.connection() as conn:
         as_of = conn.sql("SELECT as_of FROM core.analysis_window").fetchone()[0]
-        loans = read_frame(conn, LOANS_SQL)
+        hashed = conn.sql(HASH_COLLISIONS_SQL).fetchone()[0] in (0, None)
+        loans = read_frame(conn, HASHED_LOANS_SQL if hashed else LOANS_SQL)
         if loans.height == 0:
             notes.append("risk-adjusted value not computed: no loan performance (source `loan_performance` "
                          "absent or empty); value is shown gross of credit losses")
         else:
             try:
                 model = CreditLossModel().fit(loans, as_of=as_of)
-                scores = model.expected_loss(loans, as_of=as_of).select(list(USER_CREDIT_SCHEMA))
+                scores = model.expected_loss(loans, as_of=as_of)
+                if hashed:
+                    users = read_frame(conn, USER_HASHES_SQL)
+                    scores = (scores.rename({"user_id": "user_hash"}).join(users, on="user_hash", how="left")
+                              .sort("user_id"))
+                del loans
+                scores = scores.select(list(USER_CREDIT_SCHEMA))
                 if not any(model.pd_by_bucket_.values()):
                     notes.append(f"no charge-off seen within {model.horizon_days} days of any loan snapshot yet: "
                                  "expected credit loss is zero until history is longer")

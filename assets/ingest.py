@@ -62,8 +62,9 @@ def _staged_asset(contract: SourceContract) -> dg.AssetsDefinition:
         kinds={"duckdb"},
         deps=[f"raw_{contract.name}", *[f"stg_{t}" for t in referenced]],
         description=(
-            f"{contract.grain} Typed, validated and deduplicated (table staged.{contract.name}); "
-            "rejected rows go to quarantine.rejected_rows with file, line and reason."
+            f"{contract.grain} Typed, validated and deduplicated (staged.{contract.name}"
+            + ("; a view over daily Parquet partitions under the staged folder" if contract.event_time_column else "")
+            + "); rejected rows go to quarantine.rejected_rows with file, line and reason."
         ),
     )
     def staged_source(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
@@ -72,7 +73,8 @@ def _staged_asset(contract: SourceContract) -> dg.AssetsDefinition:
             staged_targets = {
                 t for t in referenced if table_exists(conn, f"staged.{t}") and row_count(conn, f"raw.{t}") > 0
             }
-            counts = stage_source(conn, contract, context.run.run_id, staged_targets, present=present)
+            counts = stage_source(conn, contract, context.run.run_id, staged_targets, present=present,
+                                  parquet_dir=warehouse.staged_dir)
             reasons = read_frame(
                 conn,
                 "SELECT reasons, count(*) AS rows FROM quarantine.rejected_rows WHERE run_id = ? AND source = ? "

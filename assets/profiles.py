@@ -39,19 +39,19 @@ activity AS (
            count(*) FILTER (WHERE events > 0 AND activity_date > w.as_of - 90) AS active_days_90d
     FROM core.user_activity a, w GROUP BY a.user_id
 ),
-user_events AS (
-    SELECT e.user_id, e.occurred_at, e.event_name, e.channel
-    FROM staged.events e, w WHERE e.user_id IS NOT NULL AND e.occurred_at < w.window_end
-),
--- A session ends after 30 minutes without an event, the usual web-analytics convention.
+-- Sessions, channels and funnel steps come from the per-user-per-day rows, never from raw events.
+-- A session ends after 30 minutes without an event: each day counts its own sessions, and a day whose
+-- first event follows the previous active day's last one within 30 minutes continues that session.
 sessions AS (
-    SELECT user_id, count(*) FILTER (WHERE gap IS NULL OR gap > INTERVAL 30 MINUTE) AS sessions
-    FROM (SELECT user_id, occurred_at - lag(occurred_at) OVER (PARTITION BY user_id ORDER BY occurred_at) AS gap
-          FROM user_events)
+    SELECT user_id,
+           sum(sessions) - count(*) FILTER (WHERE first_event_at - previous_last <= INTERVAL 30 MINUTE) AS sessions
+    FROM (SELECT user_id, sessions, first_event_at,
+                 lag(last_event_at) OVER (PARTITION BY user_id ORDER BY activity_date) AS previous_last
+          FROM core.user_activity WHERE events > 0)
     GROUP BY user_id
 ),
 channel_counts AS (
-    SELECT user_id, coalesce(channel, '(none)') AS channel, count(*) AS n FROM user_events GROUP BY ALL
+    SELECT user_id, channel, sum(events) AS n FROM core.user_channel_days GROUP BY ALL
 ),
 channel_mix AS (
     SELECT user_id, first(channel ORDER BY n DESC, channel) AS main_event_channel,
@@ -60,10 +60,10 @@ channel_mix AS (
 ),
 funnel_events AS (
     SELECT user_id,
-           bool_or(event_name = 'kyc_passed') AS kyc_passed_event, bool_or(event_name = 'loan_apply') AS applied,
-           bool_or(event_name = 'loan_approved') AS approved, bool_or(event_name = 'loan_drawn') AS drawn,
-           bool_or(event_name = 'repayment') AS repaying, bool_or(event_name = 'risk_assessment') AS risk_assessed
-    FROM user_events GROUP BY user_id
+           bool_or(kyc_passed_event) AS kyc_passed_event, bool_or(applied) AS applied,
+           bool_or(approved) AS approved, bool_or(drawn) AS drawn,
+           bool_or(repaying) AS repaying, bool_or(risk_assessed) AS risk_assessed
+    FROM core.user_activity WHERE events > 0 GROUP BY user_id
 )
 SELECT u.user_id, u.signup_at, p.first_txn_at, p.last_txn_at,
        coalesce(p.txn_count, 0) AS txn_count,

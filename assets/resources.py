@@ -16,10 +16,15 @@ class WarehouseResource(dg.ConfigurableResource):
 
     path: str
     timezone: str = "Asia/Shanghai"
+    # Daily Parquet partitions of staged event-like sources (a folder or an object-store URL); None keeps
+    # every staged source in the DuckDB file.
+    staged_dir: str | None = None
+    memory_limit: str | None = None  # DuckDB memory_limit, e.g. "4GB"; default half the machine's memory
+    threads: int | None = None  # DuckDB threads; default every core
 
     @contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        conn = connect(self.path, self.timezone)
+        conn = connect(self.path, self.timezone, memory_limit=self.memory_limit, threads=self.threads)
         try:
             yield conn
         finally:

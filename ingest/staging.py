@@ -7,12 +7,14 @@ and is recorded per source and run in `quarantine.row_accounting`.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
-from ingest.contracts import Column, SourceContract
+from ingest.contracts import CONTRACTS, Column, SourceContract
 from ingest.landing import ERROR_COLUMN, FILE_COLUMN, LINE_COLUMN, META_COLUMNS, find_source_files, load_landing_files
 
 MONEY_PATTERN = r"^-?[0-9]+(\.[0-9]{1,2})?$"
@@ -20,6 +22,12 @@ INTEGER_PATTERN = r"^-?[0-9]+$"
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 CONTACT_MASK = "***"
+# Landing folders of event-like sources may be Hive-partitioned by local day (`date=YYYY-MM-DD/`).
+PARTITION_KEY = "date"
+# The partition column of staged Parquet partitions (`event_date=YYYY-MM-DD/`).
+STAGED_PARTITION = "event_date"
+# Rows typed at a time: the typed rows of one chunk are held (spilling to disk if they must), not all.
+CHUNK_ROWS = 4_000_000
 
 QUARANTINE_DDL = """
 CREATE SCHEMA IF NOT EXISTS quarantine;
@@ -70,6 +78,9 @@ def stage_source(
     run_id: str,
     staged_sources: set[str],
     present: bool = True,
+    parquet_dir: str | None = None,
+    only_day: date | None = None,
+    prior_keys: str | None = None,
 ) -> StageCounts:
     """Build `staged.<source>` from `raw.<source>` and quarantine every rejected row with its reasons.
 
@@ -80,6 +91,16 @@ def stage_source(
         run_id: identifies this run in the quarantine and accounting tables.
         staged_sources: sources already staged with data, whose keys references are checked against.
         present: whether the source had any landing file.
+        parquet_dir: for event-like sources (with an event time column), a folder (or object-store URL)
+            where the staged rows are written as daily Parquet partitions
+            `<parquet_dir>/<source>/event_date=YYYY-MM-DD/*.parquet` (the day is the landing file's
+            `date=` partition, else the row's local date); `staged.<source>` is then a view over them.
+            Unsorted Parquet partitions cost far less to write than a sorted table, and partitions can
+            later be restaged one day at a time (`ingest.partitions`). None keeps a DuckDB table.
+        only_day: with `parquet_dir`, the raw rows are one landing day's and replace just that day's
+            partition; `staged.<source>` is then a view over that partition alone.
+        prior_keys: SQL of the keys already staged elsewhere (other days' partitions); a row repeating
+            one is quarantined as a duplicate.
     """
     conn.execute(QUARANTINE_DDL)
     conn.execute("CREATE SCHEMA IF NOT EXISTS staged; CREATE SCHEMA IF NOT EXISTS private")
@@ -87,33 +108,65 @@ def stage_source(
     raw_columns = [r[0] for r in conn.sql(f"DESCRIBE {raw_table}").fetchall()]
     extras = [c for c in raw_columns if c not in contract.column_names and c not in META_COLUMNS]
 
-    # Files are numbered once so the wide per-row tables carry a small integer instead of the path.
+    # Files are numbered once so the per-row tables carry a small integer instead of the path.
     conn.execute(
         f"CREATE OR REPLACE TEMP TABLE _files AS SELECT {FILE_COLUMN}, "
-        f"row_number() OVER (ORDER BY {FILE_COLUMN}) AS _file_rank "
-        f"FROM (SELECT DISTINCT {FILE_COLUMN} FROM {raw_table})"
+        f"row_number() OVER (ORDER BY {FILE_COLUMN}) AS _file_rank, "
+        f"TRY_CAST(regexp_extract({FILE_COLUMN}, '(^|/){PARTITION_KEY}=([0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})(/|$)', 2) AS DATE) "
+        f"AS _file_day, _rows FROM (SELECT {FILE_COLUMN}, count(*) AS _rows FROM {raw_table} GROUP BY ALL)"
     )
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {_typed_select(contract, extras)}")
+    # Duplicates first, from the keys alone: keys whose 64-bit hash repeats are a small superset of the
+    # repeated keys, and only their rows are typed in full and ranked.
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE _key_hashes AS SELECT {_raw_key_hash(contract)} AS _h "
+                 f"FROM {raw_table} r GROUP BY _h HAVING count(*) > 1")
+    repeated = f"{_raw_key_hash(contract)} IN (SELECT _h FROM _key_hashes)"
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE _dup_candidates AS "
+                 f"{_typed_select(contract, extras, where=repeated, content_hash=True)}")
     conn.execute(f"CREATE OR REPLACE TEMP TABLE _duplicates AS {_duplicates_select(contract)}")
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE _rejected AS {_rejected_select(contract, staged_sources)}")
 
     staged_columns = [c.name for c in contract.columns if not c.contact] + [_quote(e) for e in extras]
     if contract.derived_key_from:
         staged_columns = [*contract.key, *staged_columns]
     if contract.name == "users":
         staged_columns.insert(staged_columns.index("gender"), "year(birth_date)::INTEGER AS birth_year")
-    # Rejected rows are few, so the good ones are the typed rows minus them (an anti join on a small side).
-    good = f"FROM _typed ANTI JOIN _rejected USING (_file_rank, {LINE_COLUMN})"
-    conn.execute(
-        f"CREATE OR REPLACE TABLE staged.{contract.name} AS SELECT {', '.join(staged_columns)} "
-        f"{good} ORDER BY _file_rank, {LINE_COLUMN}"
-    )
     contact_columns = [c.name for c in contract.columns if c.contact]
-    if contact_columns:
-        conn.execute(
-            f"CREATE OR REPLACE TABLE private.user_contacts AS SELECT {', '.join(contract.key + tuple(contact_columns))} "
-            f"{good}"
-        )
+    partitioned = parquet_dir is not None and contract.event_time_column is not None
+    target = _PartitionTarget(conn, contract, staged_columns, parquet_dir, only_day) if partitioned else None
+
+    # Then every row is typed once, a chunk of files at a time so memory follows the chunk: its problem
+    # rows are kept, and its good rows (the typed rows minus the problem rows and duplicates, an anti join
+    # on a small side) are written out.
+    chunks = _chunks(conn, CHUNK_ROWS) or [(None, None)]
+    for number, (first, last) in enumerate(chunks):
+        where = "" if first is None else f"r.{FILE_COLUMN} BETWEEN {_sql_str(first)} AND {_sql_str(last)}"
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {_typed_select(contract, extras, where=where)}")
+        flagged = _flagged_select(contract, staged_sources, prior_keys)
+        if number == 0:
+            conn.execute(f"CREATE OR REPLACE TEMP TABLE _flagged AS {flagged}")
+        else:
+            conn.execute(f"INSERT INTO _flagged {flagged}")
+        good = (f"FROM _typed ANTI JOIN (SELECT _file_rank, {LINE_COLUMN} FROM _flagged UNION ALL "
+                f"SELECT _file_rank, {LINE_COLUMN} FROM _duplicates) _bad USING (_file_rank, {LINE_COLUMN})")
+        if target is not None:
+            target.write(good, number)
+        else:
+            select = f"SELECT {', '.join(staged_columns)} {good} ORDER BY _file_rank, {LINE_COLUMN}"
+            if number == 0:
+                drop_relation(conn, f"staged.{contract.name}")
+                conn.execute(f"CREATE TABLE staged.{contract.name} AS {select}")
+            else:
+                conn.execute(f"INSERT INTO staged.{contract.name} {select}")
+        if contact_columns:
+            contacts = f"SELECT {', '.join(contract.key + tuple(contact_columns))} {good}"
+            if number == 0:
+                conn.execute(f"CREATE OR REPLACE TABLE private.user_contacts AS {contacts}")
+            else:
+                conn.execute(f"INSERT INTO private.user_contacts {contacts}")
+    if target is not None:
+        target.finish()
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE _rejected AS {_rejected_select()}")
+    if parquet_dir is not None and not contract.event_time_column:
+        _export_reference_keys(conn, contract, parquet_dir)
 
     record_fields = ", ".join(
         f"{_sql_str(c)}, {_sql_str(CONTACT_MASK) if _is_contact(contract, c) else _raw_text(contract, c)}"
@@ -122,14 +175,14 @@ def stage_source(
     conn.execute("DELETE FROM quarantine.rejected_rows WHERE run_id = ? AND source = ?", [run_id, contract.name])
     conn.execute(
         f"INSERT INTO quarantine.rejected_rows SELECT ?, ?, f.{FILE_COLUMN}, q.{LINE_COLUMN}, "
-        f"array_to_string(q.reasons, '; '), json_object({record_fields})::VARCHAR "
+        f"q.reasons, json_object({record_fields})::VARCHAR "
         f"FROM _rejected q JOIN _files f USING (_file_rank) "
         f"JOIN {raw_table} r ON r.{FILE_COLUMN} = f.{FILE_COLUMN} AND r.{LINE_COLUMN} = q.{LINE_COLUMN} "
         f"ORDER BY q._file_rank, q.{LINE_COLUMN}",
         [run_id, contract.name],
     )
 
-    rows_in = conn.sql(f"SELECT count(*) FROM {raw_table}").fetchone()[0]
+    rows_in = conn.sql("SELECT coalesce(sum(_rows), 0)::BIGINT FROM _files").fetchone()[0]
     rows_staged = conn.sql(f"SELECT count(*) FROM staged.{contract.name}").fetchone()[0]
     rows_quarantined = conn.execute(
         "SELECT count(*) FROM quarantine.rejected_rows WHERE run_id = ? AND source = ?", [run_id, contract.name]
@@ -142,17 +195,111 @@ def stage_source(
         "rows_quarantined, balanced) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [run_id, contract.name, present, files, rows_in, rows_staged, rows_quarantined, counts.balanced],
     )
-    conn.execute("DROP TABLE _files; DROP TABLE _typed; DROP TABLE _duplicates; DROP TABLE _rejected")
+    conn.execute("DROP TABLE _typed; DROP TABLE _flagged; DROP TABLE _key_hashes; DROP TABLE _dup_candidates; "
+                 "DROP TABLE _duplicates; DROP TABLE _rejected; DROP TABLE _files")
     return counts
 
 
-def _typed_select(contract: SourceContract, extras: list[str]) -> str:
-    """File rank, line, typed value of every column, and the row's own reasons, for every raw row.
+def partition_glob(parquet_dir: str, source: str) -> str:
+    """Every staged Parquet file of an event-like source."""
+    return f"{parquet_dir.rstrip('/')}/{source}/*/*.parquet"
+
+
+def staged_view_sql(parquet_dir: str, source: str) -> str:
+    """The `staged.<source>` view over its daily partitions (the partition column is left out)."""
+    return (
+        f"SELECT * EXCLUDE ({STAGED_PARTITION}) FROM read_parquet({_sql_str(partition_glob(parquet_dir, source))}, "
+        "hive_partitioning = true, hive_types = {'" + STAGED_PARTITION + "': DATE})"
+    )
+
+
+class _PartitionTarget:
+    """Good rows written chunk by chunk as daily Parquet partitions; `staged.<source>` a view over them."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, contract: SourceContract, staged_columns: list[str],
+                 parquet_dir: str, only_day: date | None) -> None:
+        self.conn, self.contract, self.columns, self.only_day = conn, contract, staged_columns, only_day
+        self.parquet_dir = parquet_dir.rstrip("/")
+        self.table = f"staged.{contract.name}"
+        self.target = f"{self.parquet_dir}/{contract.name}"
+        if only_day is not None:
+            self.target = f"{self.target}/{STAGED_PARTITION}={only_day.isoformat()}"
+        drop_relation(conn, self.table)
+        if not _is_remote(self.target):
+            # The source's (or the day's) partitions are replaced as a whole.
+            shutil.rmtree(self.target, ignore_errors=True)
+            Path(self.target).mkdir(parents=True, exist_ok=True)
+
+    def write(self, good: str, number: int) -> None:
+        if number == 0:
+            self.conn.execute(f"CREATE OR REPLACE TEMP TABLE _staged_shape AS SELECT {', '.join(self.columns)} "
+                              f"{good} LIMIT 0")
+        if self.only_day is not None:
+            self.conn.execute(f"COPY (SELECT {', '.join(self.columns)} {good}) TO "
+                              f"{_sql_str(f'{self.target}/part-{number}.parquet')} (FORMAT parquet, COMPRESSION snappy)")
+            return
+        day = f"coalesce(_file_day, CAST({_quote(self.contract.event_time_column)} AS DATE))"
+        self.conn.execute(
+            f"COPY (SELECT {', '.join(self.columns)}, {day} AS {STAGED_PARTITION} {good} JOIN _files USING (_file_rank)) "
+            f"TO {_sql_str(self.target)} (FORMAT parquet, PARTITION_BY ({STAGED_PARTITION}), OVERWRITE_OR_IGNORE, "
+            f"FILENAME_PATTERN 'part-{number}-{{i}}', COMPRESSION snappy)"
+        )
+
+    def finish(self) -> None:
+        pattern = f"{self.target}/*.parquet" if self.only_day is not None else partition_glob(self.parquet_dir, self.contract.name)
+        written = self.conn.execute("SELECT count(*) FROM glob(?)", [pattern]).fetchone()[0]
+        if written and self.only_day is not None:
+            self.conn.execute(f"CREATE VIEW {self.table} AS SELECT * FROM read_parquet({_sql_str(pattern)})")
+        elif written:
+            self.conn.execute(f"CREATE VIEW {self.table} AS {staged_view_sql(self.parquet_dir, self.contract.name)}")
+        else:
+            # No good row: an empty table with the same columns, since a view over no file cannot be read.
+            self.conn.execute(f"CREATE TABLE {self.table} AS SELECT * FROM _staged_shape")
+        self.conn.execute("DROP TABLE _staged_shape")
+
+
+def keys_file(parquet_dir: str, source: str) -> str:
+    """The Parquet file of a source's keys that day-by-day staging checks references against."""
+    return f"{parquet_dir.rstrip('/')}/_keys/{source}.parquet"
+
+
+def _export_reference_keys(conn: duckdb.DuckDBPyConnection, contract: SourceContract, parquet_dir: str) -> None:
+    """Write the keys event-like sources reference (users, products) next to their partitions.
+
+    A day staged in another process checks its references against this file instead of opening the
+    DuckDB warehouse, which allows one writer only.
+    """
+    columns = sorted({ref.target_column for c in CONTRACTS if c.event_time_column for ref in c.references
+                      if ref.target_source == contract.name})
+    if not columns:
+        return
+    file = keys_file(parquet_dir, contract.name)
+    if not _is_remote(file):
+        Path(file).parent.mkdir(parents=True, exist_ok=True)
+    conn.execute(f"COPY (SELECT DISTINCT {', '.join(_quote(c) for c in columns)} FROM staged.{contract.name}) "
+                 f"TO {_sql_str(file)} (FORMAT parquet)")
+
+
+def drop_relation(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop `schema.name` whether it is a table or a view."""
+    schema, name = table.split(".")
+    for (kind,) in conn.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, name]
+    ).fetchall():
+        conn.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {table}")
+
+
+def _typed_select(contract: SourceContract, extras: list[str], where: str = "", content_hash: bool = False) -> str:
+    """File rank, line, typed value of every column, and the row's own reasons, for the raw rows `r`
+    matching `where` (every row when empty); with `content_hash`, an md5 of the row's original text.
 
     The original text is not kept here (quarantine reads it back from the raw table for the few rejected
     rows), which keeps this per-row table about half as wide.
     """
     texts = ["f._file_rank", f"r.{LINE_COLUMN}", f"r.{ERROR_COLUMN}"]
+    if content_hash:
+        content = ", ".join(f"coalesce(NULLIF(trim(r.{_quote(c)}), ''), '')" for c in contract.column_names)
+        texts.append(f"md5(concat_ws('|', {content})) AS _content_hash")
     texts += [f"NULLIF(trim(r.{_quote(c.name)}), '') AS {_raw(c.name)}" for c in contract.columns]
     texts += [f"r.{_quote(e)} AS {_quote(e)}" for e in extras]
     parts = ["_file_rank", LINE_COLUMN]
@@ -170,15 +317,44 @@ def _typed_select(contract: SourceContract, extras: list[str]) -> str:
         filled = " OR ".join(f"{_raw(c)} IS NOT NULL" for c in contract.one_of_required)
         names = " or ".join(contract.one_of_required)
         reasons.append(f"CASE WHEN NOT ({filled}) THEN '{names}: at least one is required' END")
-    parts.append(f"list_filter([{', '.join(reasons)}], r -> r IS NOT NULL) AS row_reasons")
+    # One text of '; '-joined reasons, NULL for a good row (concat_ws skips NULLs; far cheaper than lists).
+    parts.append(f"NULLIF(concat_ws('; ', {', '.join(reasons)}), '') AS row_reasons")
+    if content_hash:
+        parts.append("_content_hash")
     typed = (
         f"SELECT {', '.join(parts)} FROM (SELECT {', '.join(texts)} "
-        f"FROM raw.{contract.name} r JOIN _files f USING ({FILE_COLUMN}))"
+        f"FROM raw.{contract.name} r JOIN _files f USING ({FILE_COLUMN}){f' WHERE {where}' if where else ''})"
     )
     if contract.derived_key_from:
         key_text = ", ".join(f"coalesce(CAST({_quote(c)} AS VARCHAR), '')" for c in contract.derived_key_from)
         typed = f"SELECT md5(concat_ws('|', {key_text})) AS {contract.key[0]}, * FROM ({typed})"
     return typed
+
+
+def _raw_key_hash(contract: SourceContract) -> str:
+    """A 64-bit hash of a row's typed key, computed straight from the raw text `r` (no other column typed)."""
+    def typed(name: str) -> str:
+        return _typed_value(contract.column(name), f"NULLIF(trim(r.{_quote(name)}), '')")[0]
+
+    if contract.derived_key_from:
+        text = ", ".join(f"coalesce(CAST({typed(c)} AS VARCHAR), '')" for c in contract.derived_key_from)
+        return f"hash(md5(concat_ws('|', {text})))"
+    return f"hash({', '.join(typed(k) for k in contract.key)})"
+
+
+def _chunks(conn: duckdb.DuckDBPyConnection, chunk_rows: int) -> list[tuple[str, str]]:
+    """Consecutive ranges of landing files (by name) holding about `chunk_rows` rows each."""
+    ranges, start, rows, last = [], None, 0, None
+    for name, count in conn.sql(f"SELECT {FILE_COLUMN}, _rows FROM _files ORDER BY _file_rank").fetchall():
+        start = name if start is None else start
+        rows += count
+        last = name
+        if rows >= chunk_rows:
+            ranges.append((start, last))
+            start, rows = None, 0
+    if start is not None:
+        ranges.append((start, last))
+    return ranges
 
 
 def _typed_value(column: Column, raw: str) -> tuple[str, str]:
@@ -238,21 +414,19 @@ def _typed_value(column: Column, raw: str) -> tuple[str, str]:
 def _duplicates_select(contract: SourceContract) -> str:
     """Rows that repeat the key of an earlier otherwise-good row, with the reason.
 
-    Keys are grouped first and only rows of repeated keys are ranked, so the window sorts the
-    handful of duplicates instead of every row; their original text is read back from the raw table
-    to tell an exact copy from a conflicting one.
+    Only rows whose key hash repeats (`_dup_candidates`, with their original text's hash) are grouped
+    and ranked, so the window sorts the handful of duplicates instead of every row; the text hash tells
+    an exact copy from a conflicting one.
     """
     key = ", ".join(_quote(k) for k in contract.key)
     same_key = " AND ".join(f"c.{_quote(k)} IS NOT DISTINCT FROM k.{_quote(k)}" for k in contract.key)
-    content = ", ".join(f"coalesce(NULLIF(trim(r.{_quote(c)}), ''), '')" for c in contract.column_names)
     members = (
         f"SELECT c._file_rank, c.{LINE_COLUMN}, {', '.join(f'c.{_quote(k)}' for k in contract.key)}, "
-        f"f.{FILE_COLUMN}, md5(concat_ws('|', {content})) AS _content_hash "
-        f"FROM (SELECT {key}, _file_rank, {LINE_COLUMN} FROM _typed WHERE row_reasons = []) c "
-        f"SEMI JOIN (SELECT {key} FROM _typed WHERE row_reasons = [] GROUP BY ALL HAVING count(*) > 1) k "
+        f"f.{FILE_COLUMN}, c._content_hash "
+        f"FROM (SELECT * FROM _dup_candidates WHERE row_reasons IS NULL) c "
+        f"SEMI JOIN (SELECT {key} FROM _dup_candidates WHERE row_reasons IS NULL GROUP BY ALL HAVING count(*) > 1) k "
         f"ON {same_key} "
-        f"JOIN _files f USING (_file_rank) "
-        f"JOIN raw.{contract.name} r ON r.{FILE_COLUMN} = f.{FILE_COLUMN} AND r.{LINE_COLUMN} = c.{LINE_COLUMN}"
+        f"JOIN _files f USING (_file_rank)"
     )
     window = f"(PARTITION BY {key} ORDER BY _file_rank, {LINE_COLUMN})"
     ranked = (
@@ -268,8 +442,13 @@ def _duplicates_select(contract: SourceContract) -> str:
     return f"SELECT _file_rank, {LINE_COLUMN}, {reason} AS reason FROM ({ranked}) WHERE _key_rank > 1"
 
 
-def _rejected_select(contract: SourceContract, staged_sources: set[str]) -> str:
-    """File rank, line and every reason of each rejected row: its own, duplicate key, unknown reference."""
+def _is_remote(path: str) -> bool:
+    return "://" in path
+
+
+def _flagged_select(contract: SourceContract, staged_sources: set[str], prior_keys: str | None = None) -> str:
+    """File rank, line and problems of each row with its own problem, a key staged on another day, or an
+    unknown reference (one pass over every row; only the flagged ones are kept)."""
     joins, ref_reasons = [], []
     for i, ref in enumerate(contract.references):
         if ref.target_source not in staged_sources:
@@ -283,18 +462,34 @@ def _rejected_select(contract: SourceContract, staged_sources: set[str]) -> str:
             f"CASE WHEN t.{_quote(ref.column)} IS NOT NULL AND {alias}._k IS NULL THEN "
             f"'{ref.column}: \"' || t.{_quote(ref.column)} || '\" is not a known {ref.target_source}.{ref.target_column}' END"
         )
-    reasons = ["t.row_reasons", "CASE WHEN d.reason IS NULL THEN [] ELSE [d.reason] END"]
-    if ref_reasons:
-        # References are only checked on rows that are otherwise fine, so each row gets its first problem.
-        reasons.append(
-            f"CASE WHEN t.row_reasons = [] AND d.reason IS NULL "
-            f"THEN list_filter([{', '.join(ref_reasons)}], r -> r IS NOT NULL) ELSE [] END"
-        )
-    checked = (
-        f"SELECT t._file_rank, t.{LINE_COLUMN}, flatten([{', '.join(reasons)}]) AS reasons FROM _typed t "
-        f"LEFT JOIN _duplicates d ON d._file_rank = t._file_rank AND d.{LINE_COLUMN} = t.{LINE_COLUMN} {' '.join(joins)}"
+    prior = "NULL"
+    if prior_keys is not None:
+        same = " AND ".join(f"t.{_quote(k)} = _prior.{_quote(k)}" for k in contract.key)
+        shown = " || ', ' || ".join(f"coalesce(CAST(t.{_quote(k)} AS VARCHAR), '')" for k in contract.key)
+        # Staged keys are unique, so the join adds no row.
+        joins.append(f"LEFT JOIN (SELECT {', '.join(_quote(k) for k in contract.key)}, true AS _seen "
+                     f"FROM ({prior_keys})) _prior ON {same}")
+        prior = (f"CASE WHEN _prior._seen THEN 'duplicate key ({', '.join(contract.key)}) = ' || {shown} "
+                 "|| ' already staged in another day''s partition' END")
+    refs = f"NULLIF(concat_ws('; ', {', '.join(ref_reasons)}), '')" if ref_reasons else "NULL"
+    return (
+        f"SELECT * FROM (SELECT t._file_rank, t.{LINE_COLUMN}, t.row_reasons, {prior} AS prior_reason, "
+        f"{refs} AS ref_reasons FROM _typed t {' '.join(joins)}) "
+        "WHERE row_reasons IS NOT NULL OR prior_reason IS NOT NULL OR ref_reasons IS NOT NULL"
     )
-    return f"SELECT * FROM ({checked}) WHERE reasons <> []"
+
+
+def _rejected_select() -> str:
+    """File rank, line and every reason of each rejected row: its own, duplicate key, unknown reference.
+
+    References are only reported on rows that are otherwise fine, so each row gets its first problem.
+    """
+    return (
+        f"SELECT * FROM (SELECT _file_rank, {LINE_COLUMN}, concat_ws('; ', f.row_reasons, d.reason, f.prior_reason, "
+        "CASE WHEN f.row_reasons IS NULL AND d.reason IS NULL AND f.prior_reason IS NULL THEN f.ref_reasons END) "
+        f"AS reasons FROM _flagged f FULL OUTER JOIN _duplicates d USING (_file_rank, {LINE_COLUMN})) "
+        "WHERE reasons <> ''"
+    )
 
 
 def _raw_text(contract: SourceContract, name: str) -> str:

@@ -8,7 +8,10 @@ from pipelines.settings import Settings
 
 def build_resources(settings: Settings) -> dict[str, object]:
     return {
-        "warehouse": WarehouseResource(path=str(settings.warehouse), timezone=settings.timezone),
+        "warehouse": WarehouseResource(
+            path=str(settings.warehouse), timezone=settings.timezone, staged_dir=settings.staged_location,
+            memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads,
+        ),
         "landing": LandingResource(path=str(settings.landing)),
         "reports": ReportsResource(path=str(settings.dashboards_dir)),
         "analysis": AnalysisResource(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -12,6 +13,8 @@ DEFAULT_WAREHOUSE = Path("data/fingrowth.duckdb")
 DEFAULT_OUT = Path("out")
 DEFAULT_TARGETS = Path("config/targets.yaml")
 CONVERSIONS = ("first_transaction", "first_credit", "first_wealth")
+MEMORY_PATTERN = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+OBJECT_STORE_SCHEMES = ("s3://", "gs://", "gcs://", "az://", "abfss://", "r2://")
 
 
 @dataclass(frozen=True)
@@ -23,7 +26,11 @@ class Settings:
     FINGROWTH_CAMPAIGNS_DIR, FINGROWTH_ATTRIBUTION_LOOKBACK_DAYS (default 30), FINGROWTH_CONVERSION
     (first_transaction | first_credit | first_wealth), FINGROWTH_RULE_SEGMENTS (YAML of analysts' segments), FINGROWTH_HOLDOUT_WEEKS (lifetime-value holdout check; default half the
     history, at most 39), FINGROWTH_TARGETS (YAML of executive KPI targets; default config/targets.yaml
-    when it exists).
+    when it exists), FINGROWTH_STAGED_DIR (daily Parquet partitions of staged event-like sources;
+    default `staged/` next to the warehouse file; a local folder or an object-store URL such as
+    s3://bucket/fingrowth/staged, read and written by DuckDB's httpfs extension),
+    FINGROWTH_DUCKDB_MEMORY_LIMIT (e.g. 4GB; default half the machine's memory) and
+    FINGROWTH_DUCKDB_THREADS (default: every core).
     """
 
     landing: Path = DEFAULT_LANDING
@@ -40,6 +47,9 @@ class Settings:
     attribution_lookback_days: int = 30
     conversion: str = "first_transaction"
     rule_segments: Path | None = None
+    staged_dir: str | None = None
+    duckdb_memory_limit: str | None = None
+    duckdb_threads: int | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -77,6 +87,12 @@ class Settings:
             values["targets"] = Path(env["FINGROWTH_TARGETS"])
         elif DEFAULT_TARGETS.is_file():
             values["targets"] = DEFAULT_TARGETS
+        if env.get("FINGROWTH_STAGED_DIR"):
+            values["staged_dir"] = env["FINGROWTH_STAGED_DIR"]
+        if env.get("FINGROWTH_DUCKDB_MEMORY_LIMIT"):
+            values["duckdb_memory_limit"] = env["FINGROWTH_DUCKDB_MEMORY_LIMIT"].strip()
+        if env.get("FINGROWTH_DUCKDB_THREADS"):
+            values["duckdb_threads"] = _positive_int("FINGROWTH_DUCKDB_THREADS", env["FINGROWTH_DUCKDB_THREADS"])
         return replace(settings, **values).validated()
 
     def validated(self) -> Settings:
@@ -90,7 +106,21 @@ class Settings:
             raise FileNotFoundError(f"rule segments file {self.rule_segments} does not exist")
         if self.targets is not None and not self.targets.is_file():
             raise FileNotFoundError(f"targets file {self.targets} does not exist")
+        if self.duckdb_memory_limit is not None and not MEMORY_PATTERN.match(self.duckdb_memory_limit):
+            raise ValueError(
+                f"FINGROWTH_DUCKDB_MEMORY_LIMIT must be an amount such as 4GB or 512MB, got {self.duckdb_memory_limit!r}")
+        if self.staged_dir is not None and "://" in self.staged_dir and not self.staged_dir.startswith(OBJECT_STORE_SCHEMES):
+            raise ValueError(f"FINGROWTH_STAGED_DIR must be a folder or one of {', '.join(OBJECT_STORE_SCHEMES)}, "
+                             f"got {self.staged_dir!r}")
         return self
+
+    @property
+    def staged_location(self) -> str:
+        """Where staged Parquet partitions live: an object-store URL as given, else an absolute folder."""
+        if self.staged_dir is not None and self.staged_dir.startswith(OBJECT_STORE_SCHEMES):
+            return self.staged_dir.rstrip("/")
+        folder = Path(self.staged_dir) if self.staged_dir else self.warehouse.parent / "staged"
+        return str(folder.absolute())
 
     @property
     def dashboards_dir(self) -> Path:

@@ -109,13 +109,25 @@ def validate_staged_table(conn: duckdb.DuckDBPyConnection, source: str, min_rows
     outcome = ValidationOutcome(source, expectations=len(plan.row_expectations) + len(plan.table_expectations))
     batch_definition = _batch_definition(source)
 
-    row_suite = gx.ExpectationSuite(name=f"staged_{source}_rows", expectations=plan.row_expectations)
-    for frame in _batches(conn, _numeric_select(conn, source), batch_rows):
-        outcome.rows_checked += len(frame)
-        outcome.batches += 1
-        _collect(outcome, batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(row_suite))
-    if outcome.batches == 0:
-        empty = conn.sql(f"{_numeric_select(conn, source)} LIMIT 0").to_arrow_table().to_pandas()
+    # Column existence is a property of the schema, judged once on a frame with every column and no row;
+    # the value expectations run on every row, in batches holding only the columns they read (a wide
+    # text column such as event properties would otherwise dominate the time).
+    exists = [e for e in plan.row_expectations if isinstance(e, gxe.ExpectColumnToExist)]
+    values = [e for e in plan.row_expectations if not isinstance(e, gxe.ExpectColumnToExist)]
+    value_columns = list(dict.fromkeys(e.column for e in values))
+    schema_suite = gx.ExpectationSuite(name=f"staged_{source}_schema", expectations=exists)
+    empty = conn.sql(f"{_numeric_select(conn, source)} LIMIT 0").to_arrow_table().to_pandas()
+    _collect(outcome, batch_definition.get_batch(batch_parameters={"dataframe": empty}).validate(schema_suite))
+    present = set(empty.columns)
+    row_suite = gx.ExpectationSuite(name=f"staged_{source}_rows", expectations=values)
+    selected = [c for c in value_columns if c in present]
+    missing = [c for c in value_columns if c not in present]
+    if values and not missing:
+        for frame in _batches(conn, _numeric_select(conn, source, selected), batch_rows):
+            outcome.rows_checked += len(frame)
+            outcome.batches += 1
+            _collect(outcome, batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(row_suite))
+    if values and (missing or outcome.batches == 0):
         _collect(outcome, batch_definition.get_batch(batch_parameters={"dataframe": empty}).validate(row_suite))
 
     volume = [e for e in plan.table_expectations if isinstance(e, gxe.ExpectTableRowCountToBeBetween)]
@@ -189,12 +201,13 @@ def _batches(conn: duckdb.DuckDBPyConnection, sql: str, batch_rows: int) -> Iter
             yield batch.to_pandas()
 
 
-def _numeric_select(conn: duckdb.DuckDBPyConnection, source: str) -> str:
-    """Decimals become doubles so GX compares them as numbers."""
+def _numeric_select(conn: duckdb.DuckDBPyConnection, source: str, columns: list[str] | None = None) -> str:
+    """Decimals become doubles so GX compares them as numbers; `columns` narrows the selection."""
     described = conn.sql(f"DESCRIBE staged.{source}").fetchall()
     parts = [
         f'CAST("{name}" AS DOUBLE) AS "{name}"' if dtype.startswith("DECIMAL") else f'"{name}"'
         for name, dtype, *_ in described
+        if columns is None or name in columns
     ]
     return f"SELECT {', '.join(parts)} FROM staged.{source}"
 

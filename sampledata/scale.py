@@ -162,3 +162,34 @@ def _write_chunk(out_dir: Path, name: str, frame: pl.DataFrame, part: str) -> No
     folder = out_dir / name
     folder.mkdir(exist_ok=True)
     write_parquet(frame if columns is None else frame.select(columns), folder / f"{part}.parquet")
+
+
+def add_next_day(landing: Path, source: str = "events", id_column: str = "event_id",
+                 time_column: str = "occurred_at") -> tuple[str, int]:
+    """Land one more day of `source`: the last landed day's rows, a day later, with new ids.
+
+    Written as `<source>/date=<last day + 1>/part-next.parquet`; rows whose time does not parse (the
+    planted dirty ones) keep their text, so the new day is as dirty as the old. Returns the new day
+    (ISO) and its rows. Used by the benchmark to time an incremental daily run.
+    """
+    import duckdb
+
+    folder = Path(landing) / source
+    days = sorted(p.name.split("=", 1)[1] for p in folder.glob("date=*") if p.is_dir())
+    last = dt.date.fromisoformat(days[-1])
+    new_day = (last + dt.timedelta(days=1)).isoformat()
+    target = folder / f"date={new_day}"
+    target.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as conn:
+        conn.execute("SET TimeZone = 'UTC'")
+        shifted = (
+            f"coalesce(strftime(TRY_CAST({time_column} AS TIMESTAMPTZ) + INTERVAL 1 DAY, '%Y-%m-%dT%H:%M:%SZ'), "
+            f"{time_column})"
+        )
+        conn.execute(
+            f"COPY (SELECT * REPLACE ('n' || {id_column} AS {id_column}, {shifted} AS {time_column}) "
+            f"FROM read_parquet('{folder / f'date={days[-1]}' / '*.parquet'}', hive_partitioning = false)) "
+            f"TO '{target / 'part-next.parquet'}' (FORMAT parquet)"
+        )
+        rows = conn.execute(f"SELECT count(*) FROM read_parquet('{target / 'part-next.parquet'}')").fetchone()[0]
+    return new_day, rows

@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 
-def connect(path: str | Path, timezone: str = "Asia/Shanghai", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(path: str | Path, timezone: str = "Asia/Shanghai", read_only: bool = False,
+            memory_limit: str | None = None, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """A connection whose session time zone is the business time zone.
 
     Naive timestamps in the landing data are read in that zone, and local dates are taken in it.
+    DuckDB gets `memory_limit` (default: half the machine's memory, so Python and Polars keep the
+    rest; DuckDB spills to disk beyond it) and `threads` (default: every core).
     """
     if str(path) != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = duckdb.connect(str(path), read_only=read_only)
+    config: dict[str, object] = {"memory_limit": memory_limit or default_memory_limit()}
+    if threads:
+        config["threads"] = threads
+    conn = duckdb.connect(str(path), read_only=read_only, config=config)
     # TimeZone cannot be passed to connect(): the ICU extension is only loaded after connecting.
     conn.execute(f"SET TimeZone = '{_validated_zone(conn, timezone)}'")
     return conn
+
+
+@functools.cache
+def default_memory_limit() -> str:
+    """Half the physical memory, in MiB (DuckDB's own default is 80%)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "4GiB"
+    return f"{max(256, total // 2 // 2**20)}MiB"
 
 
 def write_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:

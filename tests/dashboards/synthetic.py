@@ -202,6 +202,53 @@ def segment_movement() -> pl.DataFrame:
                         orient="row")
 
 
+LAUNCHED_CAMPAIGN = "spring_wealth"
+SMALL_CAMPAIGN = "tiny_pilot"
+# Launched campaign: step, remaining, excluded here, failing (CN-FREQ-02 excluded nobody but is a rule).
+SPRING_FUNNEL = [("audience", 400, 0, 0), ("CN-EM-01", 300, 100, 100), ("CN-EM-04", 288, 12, 15),
+                 ("CN-PI-02", 288, 0, 40), ("CN-SUIT-01", 250, 38, 60), ("CN-FREQ-02", 250, 0, 0),
+                 ("holdout", 225, 25, 25)]
+
+
+def campaign_funnel() -> pl.DataFrame:
+    rows = [(LAUNCHED_CAMPAIGN, "launch", *step) for step in SPRING_FUNNEL]
+    rows += [(SMALL_CAMPAIGN, "dry_run", *step) for step in (("audience", 6, 0, 0), ("CN-EM-01", 4, 2, 2),
+                                                             ("holdout", 4, 0, 0))]
+    return pl.DataFrame(rows, schema={"campaign_id": pl.String, "source": pl.String, "step": pl.String,
+                                      "remaining": pl.Int64, "excluded": pl.Int64, "failing": pl.Int64}, orient="row")
+
+
+def campaign_results() -> pl.DataFrame:
+    columns = ["campaign_id", "source", "audience", "send", "holdout", "excluded", "recipients_sent", "delivered",
+               "open", "click", "bounce", "unsubscribe"]
+    rows = [(LAUNCHED_CAMPAIGN, "launch", 400, 225, 25, 150, 225, 220, 90, 31, 5, 12),
+            (SMALL_CAMPAIGN, "dry_run", 6, 4, 0, 2, 0, 0, 0, 0, 0, 0)]
+    return pl.DataFrame(rows, schema={c: (pl.String if c in ("campaign_id", "source") else pl.Int64) for c in columns},
+                        orient="row")
+
+
+def campaign_lift() -> pl.DataFrame:
+    treated, treated_conv, holdout, holdout_conv = 225, 40, 25, 2
+    p1, p0 = treated_conv / treated, holdout_conv / holdout
+    se = (p1 * (1 - p1) / treated + p0 * (1 - p0) / holdout) ** 0.5
+    return pl.DataFrame({
+        "campaign_id": [LAUNCHED_CAMPAIGN], "treated_users": [treated], "treated_converted": [treated_conv],
+        "holdout_users": [holdout], "holdout_converted": [holdout_conv], "treated_rate": [p1], "holdout_rate": [p0],
+        "lift": [p1 - p0], "lift_low": [p1 - p0 - 1.96 * se], "lift_high": [p1 - p0 + 1.96 * se],
+        "relative_lift": [p1 / p0 - 1], "window_days": [30], "window_complete": [True],
+    })
+
+
+def dry_run_only_campaign_marts() -> dict[str, pl.DataFrame]:
+    """The campaign page's inputs before any launch: the analytics run's dry run only."""
+    funnel = campaign_funnel().filter(pl.col("campaign_id") == LAUNCHED_CAMPAIGN).with_columns(
+        pl.lit("dry_run").alias("source"))
+    results = campaign_results().filter(pl.col("campaign_id") == LAUNCHED_CAMPAIGN).with_columns(
+        pl.lit("dry_run").alias("source"), *(pl.lit(0, pl.Int64).alias(c) for c in (
+            "recipients_sent", "delivered", "open", "click", "bounce", "unsubscribe")))
+    return {"campaign_funnel": funnel, "campaign_results": results, "campaign_lift": campaign_lift().clear()}
+
+
 def all_marts() -> dict[str, pl.DataFrame]:
     retention = cohort_retention()
     first_transaction = retention.with_columns(
@@ -227,4 +274,7 @@ def all_marts() -> dict[str, pl.DataFrame]:
         "user_profile": user_profile(),
         "user_clv": user_clv(),
         "persona": persona(),
+        "campaign_funnel": campaign_funnel(),
+        "campaign_results": campaign_results(),
+        "campaign_lift": campaign_lift(),
     }

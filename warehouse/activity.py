@@ -1,0 +1,232 @@
+"""Per-user-per-day activity, rebuilt only for the days whose inputs changed.
+
+`core.user_activity` holds one row per user and local day up to the as-of date: events, product views,
+app opens, the first and last event time, sessions that day, the funnel steps seen that day, purchases
+and purchase amount. `core.user_channel_days` holds events per user, day and channel. User-level
+features (`marts.user_profile`) are recomputed from these two tables, never from raw events.
+
+A refresh recomputes only the days that changed since the last one:
+
+- days covered by a staged events partition (`<staged_dir>/events/event_date=D/`) that is new, changed
+  or removed (by file name, size and modification time), taken as the span of local dates its rows
+  fall on before and after the change;
+- days whose completed purchases changed (count, amount and a digest of the transaction ids);
+- days that entered or left the window because the as-of date moved.
+
+Everything is rebuilt when there is no state yet, when staged events are not local Parquet partitions
+(a DuckDB table, or an object store whose files cannot be fingerprinted cheaply), or when more than
+half of the days changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+STATE_VERSION = "2"
+SESSION_GAP_SECONDS = 30 * 60
+FUNNEL_EVENTS = {
+    "kyc_passed_event": "kyc_passed", "applied": "loan_apply", "approved": "loan_approved",
+    "drawn": "loan_drawn", "repaying": "repayment", "risk_assessed": "risk_assessment",
+}
+
+STATE_DDL = """
+CREATE SCHEMA IF NOT EXISTS core;
+CREATE TABLE IF NOT EXISTS core.user_activity_state (
+    kind VARCHAR, key VARCHAR, fingerprint VARCHAR, first_day DATE, last_day DATE
+);
+"""
+
+
+@dataclass(frozen=True)
+class ActivityRefresh:
+    full: bool
+    days: int
+    reason: str
+
+
+def refresh_user_activity(conn: duckdb.DuckDBPyConnection, staged_dir: str | None) -> ActivityRefresh:
+    """Bring `core.user_activity` and `core.user_channel_days` up to date with staged events and purchases.
+
+    Needs `core.analysis_window`, `core.purchases` and `staged.events`.
+    """
+    conn.execute(STATE_DDL)
+    as_of = conn.sql("SELECT as_of FROM core.analysis_window").fetchone()[0]
+    partitions = _event_partitions(staged_dir)
+    purchase_days = dict(conn.sql(
+        "SELECT txn_date, count(*) || ':' || sum(amount) || ':' || bit_xor(hash(txn_id, user_id, amount)) "
+        "FROM core.purchases GROUP BY txn_date").fetchall())
+    state = conn.sql("SELECT kind, key, fingerprint, first_day, last_day FROM core.user_activity_state").fetchall()
+    stored = {(kind, key): (fp, first, last) for kind, key, fp, first, last in state}
+
+    reason = _full_reason(conn, stored, partitions)
+    affected: set[dt.date] = set()
+    if reason is None:
+        old_as_of = dt.date.fromisoformat(stored[("window", "as_of")][0])
+        if as_of < old_as_of:
+            _delete_after(conn, as_of)
+        else:
+            affected |= _span(old_as_of + dt.timedelta(days=1), as_of)
+        old_partitions = {key: value for (kind, key), value in stored.items() if kind == "events"}
+        changed = [key for key, fp in partitions.items() if old_partitions.get(key, (None,))[0] != fp]
+        removed = [key for key in old_partitions if key not in partitions]
+        for key in [*changed, *removed]:
+            if key in old_partitions and old_partitions[key][1] is not None:
+                affected |= _span(old_partitions[key][1], old_partitions[key][2])
+        spans = _partition_spans(conn, staged_dir, changed)
+        for first, last in spans.values():
+            if first is not None:
+                affected |= _span(first, last)
+        old_purchases = {key: fp for (kind, key), (fp, _, _) in stored.items() if kind == "purchases"}
+        now_purchases = {day.isoformat(): fp for day, fp in purchase_days.items()}
+        affected |= {dt.date.fromisoformat(d) for d in set(old_purchases) ^ set(now_purchases)}
+        affected |= {dt.date.fromisoformat(d) for d in now_purchases if d in old_purchases
+                     and old_purchases[d] != now_purchases[d]}
+        affected = {d for d in affected if d <= as_of}
+        known_days = conn.sql("SELECT count(DISTINCT activity_date) FROM core.user_activity").fetchone()[0]
+        if len(affected) > max(1, known_days) / 2:
+            reason = f"{len(affected)} of {known_days} days changed"
+    if reason is not None:
+        _rebuild(conn, None)
+        spans = _partition_spans(conn, staged_dir, list(partitions or {}))
+        days = conn.sql("SELECT count(DISTINCT activity_date) FROM core.user_activity").fetchone()[0]
+    else:
+        if affected:
+            _rebuild(conn, sorted(affected))
+        days = len(affected)
+    _save_state(conn, as_of, partitions, spans, purchase_days)
+    return ActivityRefresh(full=reason is not None, days=days, reason=reason or "only changed days recomputed")
+
+
+def _full_reason(conn: duckdb.DuckDBPyConnection, stored: dict, partitions: dict[str, str] | None) -> str | None:
+    if partitions is None:
+        return "staged events are not local Parquet partitions"
+    if stored.get(("window", "version"), (None,))[0] != STATE_VERSION:
+        return "no previous activity state"
+    exists = conn.sql(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'core' "
+        "AND table_name IN ('user_activity', 'user_channel_days')").fetchone()[0]
+    return None if exists == 2 else "activity tables missing"
+
+
+def _event_partitions(staged_dir: str | None) -> dict[str, str] | None:
+    """Fingerprint (names, sizes, modification times) of each local events partition; None if not local."""
+    if not staged_dir or "://" in staged_dir:
+        return None
+    root = Path(staged_dir) / "events"
+    if not root.is_dir():
+        return None
+    found: dict[str, str] = {}
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if not entry.is_dir() or not entry.name.startswith("event_date="):
+            continue
+        digest = hashlib.sha256()
+        for file in sorted(os.scandir(entry.path), key=lambda e: e.name):
+            if file.name.endswith(".parquet"):
+                stat = file.stat()
+                digest.update(f"{file.name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+        found[entry.name] = digest.hexdigest()
+    return found
+
+
+def _partition_spans(conn: duckdb.DuckDBPyConnection, staged_dir: str | None,
+                     keys: list[str]) -> dict[str, tuple[dt.date | None, dt.date | None]]:
+    """First and last local date of the rows in each named events partition."""
+    if not keys or not staged_dir or "://" in staged_dir:
+        return {}
+    files = [str(Path(staged_dir) / "events" / key / "*.parquet") for key in keys]
+    rows = conn.execute(
+        "SELECT 'event_date=' || strftime(event_date, '%Y-%m-%d'), min(CAST(occurred_at AS DATE)), "
+        "max(CAST(occurred_at AS DATE)) FROM read_parquet(?, hive_partitioning = true, "
+        "hive_types = {'event_date': DATE}) GROUP BY ALL", [files]).fetchall()
+    spans = {key: (first, last) for key, first, last in rows}
+    return {key: spans.get(key, (None, None)) for key in keys}
+
+
+def _span(first: dt.date, last: dt.date) -> set[dt.date]:
+    return {first + dt.timedelta(days=i) for i in range((last - first).days + 1)} if last >= first else set()
+
+
+def _delete_after(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
+    for table in ("core.user_activity", "core.user_channel_days"):
+        conn.execute(f"DELETE FROM {table} WHERE activity_date > ?", [as_of])
+
+
+def _events_filter(days: list[dt.date] | None) -> tuple[str, list]:
+    if days is None:
+        return "", []
+    # The range lets DuckDB skip Parquet row groups by their occurred_at statistics.
+    return (
+        " AND e.occurred_at >= CAST(? AS DATE)::TIMESTAMP::TIMESTAMPTZ "
+        "AND e.occurred_at < (CAST(? AS DATE) + 1)::TIMESTAMP::TIMESTAMPTZ "
+        "AND CAST(e.occurred_at AS DATE) IN (SELECT unnest(CAST(? AS DATE[])))",
+        [days[0], days[-1], days],
+    )
+
+
+def _rebuild(conn: duckdb.DuckDBPyConnection, days: list[dt.date] | None) -> None:
+    """Recompute the given days (None: everything) of both activity tables."""
+    where, params = _events_filter(days)
+    flags = ", ".join(f"bool_or(event_name = '{name}') AS {column}" for column, name in FUNNEL_EVENTS.items())
+    purchase_where = "" if days is None else " WHERE txn_date IN (SELECT unnest(CAST(? AS DATE[])))"
+    activity = f"""
+        WITH events AS (
+            SELECT user_id, activity_date, count(*) AS events,
+                   count(*) FILTER (WHERE event_name = 'product_view') AS product_views,
+                   count(*) FILTER (WHERE event_name = 'app_open') AS app_opens,
+                   min(occurred_at) AS first_event_at, max(occurred_at) AS last_event_at,
+                   -- The day's event times in order (a few per user and day: sorting each small list is
+                   -- far cheaper than a window over every event).
+                   list_sort(list(epoch(occurred_at))) AS _times, {flags}
+            FROM (SELECT e.user_id, e.event_name, e.occurred_at, CAST(e.occurred_at AS DATE) AS activity_date
+                  FROM staged.events e, core.analysis_window w
+                  WHERE e.user_id IS NOT NULL AND e.occurred_at < w.window_end{where})
+            GROUP BY ALL
+        ), purchases AS (
+            SELECT user_id, txn_date AS activity_date, count(*) AS purchases, sum(amount) AS purchase_amount
+            FROM core.purchases{purchase_where} GROUP BY ALL
+        )
+        SELECT user_id, activity_date, coalesce(events, 0) AS events, coalesce(product_views, 0) AS product_views,
+               coalesce(app_opens, 0) AS app_opens, coalesce(purchases, 0) AS purchases,
+               coalesce(purchase_amount, 0)::DECIMAL(18, 2) AS purchase_amount,
+               first_event_at, last_event_at,
+               -- A session ends after 30 minutes without an event; a day's first event opens one.
+               coalesce(len(list_filter(_times, (t, i) -> i = 1 OR t - _times[i - 1] > {SESSION_GAP_SECONDS})), 0)
+                   AS sessions,
+               {', '.join(f'coalesce({c}, false) AS {c}' for c in FUNNEL_EVENTS)}
+        FROM events FULL OUTER JOIN purchases USING (user_id, activity_date)
+    """
+    channels = f"""
+        SELECT e.user_id, CAST(e.occurred_at AS DATE) AS activity_date, coalesce(e.channel, '(none)') AS channel,
+               count(*) AS events
+        FROM staged.events e, core.analysis_window w
+        WHERE e.user_id IS NOT NULL AND e.occurred_at < w.window_end{where}
+        GROUP BY ALL
+    """
+    activity_params = params + ([days] if days is not None else [])
+    if days is None:
+        conn.execute(f"CREATE OR REPLACE TABLE core.user_activity AS {activity}", activity_params)
+        conn.execute(f"CREATE OR REPLACE TABLE core.user_channel_days AS {channels}", params)
+        return
+    for table in ("core.user_activity", "core.user_channel_days"):
+        conn.execute(f"DELETE FROM {table} WHERE activity_date IN (SELECT unnest(CAST(? AS DATE[])))", [days])
+    conn.execute(f"INSERT INTO core.user_activity {activity}", activity_params)
+    conn.execute(f"INSERT INTO core.user_channel_days {channels}", params)
+
+
+def _save_state(conn: duckdb.DuckDBPyConnection, as_of: dt.date, partitions: dict[str, str] | None,
+                spans: dict, purchase_days: dict) -> None:
+    previous = {key: (first, last) for key, first, last in conn.sql(
+        "SELECT key, first_day, last_day FROM core.user_activity_state WHERE kind = 'events'").fetchall()}
+    rows = [("window", "version", STATE_VERSION, None, None), ("window", "as_of", as_of.isoformat(), None, None)]
+    for key, fp in (partitions or {}).items():
+        first, last = spans.get(key, previous.get(key, (None, None)))
+        rows.append(("events", key, fp, first, last))
+    rows += [("purchases", day.isoformat(), fp, None, None) for day, fp in purchase_days.items()]
+    conn.execute("DELETE FROM core.user_activity_state")
+    conn.executemany("INSERT INTO core.user_activity_state VALUES (?, ?, ?, ?, ?)", rows)
