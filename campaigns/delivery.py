@@ -279,6 +279,16 @@ def _requeue_unknown(conn, campaign_id: str, actor: str) -> None:
               {"warning": "operator accepted the risk of a duplicate send"})
 
 
+def still_eligible(conn, campaign_id: str, batch_id: str, fields: pl.DataFrame) -> pl.DataFrame:
+    """The batch's frozen members who are still eligible now; the others are marked skipped in the ledger."""
+    members = [r[0] for r in conn.execute(
+        "SELECT user_id FROM campaigns.outbox_recipients WHERE campaign_id = ? AND batch_id = ? "
+        "AND skipped_reason IS NULL ORDER BY user_id", [campaign_id, batch_id]).fetchall()]
+    still = fields.filter(pl.col("user_id").is_in(members))
+    _skip(conn, campaign_id, sorted(set(members) - set(still.get_column("user_id").to_list())), "no_longer_eligible")
+    return still
+
+
 def batch_template(conn, campaign_id: str, batch_id: str, templates: Mapping[str, Template]) -> tuple[str, Template]:
     """The batch key and the template its variant is rendered with (checked against the frozen template key)."""
     key, variant, template_key = conn.execute(
@@ -294,11 +304,7 @@ def batch_template(conn, campaign_id: str, batch_id: str, templates: Mapping[str
 def _send_batch(conn, client, campaign_id: str, batch_id: str, templates: Mapping[str, Template], fields: pl.DataFrame,
                 config: SenderConfig, actor: str, sleep, report: LaunchReport) -> list[str]:
     key, template = batch_template(conn, campaign_id, batch_id, templates)
-    members = [r[0] for r in conn.execute(
-        "SELECT user_id FROM campaigns.outbox_recipients WHERE campaign_id = ? AND batch_id = ? "
-        "AND skipped_reason IS NULL ORDER BY user_id", [campaign_id, batch_id]).fetchall()]
-    still = fields.filter(pl.col("user_id").is_in(members))
-    _skip(conn, campaign_id, sorted(set(members) - set(still.get_column("user_id").to_list())), "no_longer_eligible")
+    still = still_eligible(conn, campaign_id, batch_id, fields)
     contacts = _contacts(conn, still.get_column("user_id").to_list())
     _skip(conn, campaign_id, sorted(set(still.get_column("user_id").to_list()) - set(contacts)), "no_email")
     still = still.filter(pl.col("user_id").is_in(list(contacts)))

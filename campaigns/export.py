@@ -37,6 +37,7 @@ from campaigns.delivery import (
     ensure_outbox,
     freeze_plan,
     plan_variant_batches,
+    still_eligible,
     variant_template_map,
     with_variant,
 )
@@ -139,11 +140,7 @@ def _recover_exports(conn, campaign_id: str, folder: Path) -> None:
 def _export_batch(conn, campaign_id: str, batch_id: str, channel: str, templates: Mapping[str, Template],
                   fields: pl.DataFrame, folder: Path, unsubscribe_base_url: str) -> None:
     key, template = batch_template(conn, campaign_id, batch_id, templates)
-    members = [r[0] for r in conn.execute(
-        "SELECT user_id FROM campaigns.outbox_recipients WHERE campaign_id = ? AND batch_id = ? "
-        "AND skipped_reason IS NULL ORDER BY user_id", [campaign_id, batch_id]).fetchall()]
-    still = fields.filter(pl.col("user_id").is_in(members))
-    _skip(conn, campaign_id, sorted(set(members) - set(still.get_column("user_id").to_list())), "no_longer_eligible")
+    still = still_eligible(conn, campaign_id, batch_id, fields)
     column = CONTACT_COLUMN[channel]
     contacts = _contacts(conn, still.get_column("user_id"), column)
     _skip(conn, campaign_id, sorted(set(still.get_column("user_id").to_list())
