@@ -8,9 +8,9 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.reporting import campaign_page_frames
 from campaigns import load_campaign, load_template, template_path
 from campaigns.launch import plan_campaign
+from campaigns.results import campaign_page_frames
 from campaigns.webhook import ensure_suppressions
 from dashboards import DashboardSettings, write_dashboards
 from dashboards.labels import label
