@@ -30,6 +30,11 @@ DEFAULT_UNSUBSCRIBE = "https://example.com/unsubscribe"
 DEFAULT_EXPORT_DIR = Path("out/exports")
 
 
+def sendgrid_api_key() -> str | None:
+    """The SendGrid key from the environment (never logged or stored), or None."""
+    return os.environ.get("SENDGRID_API_KEY") or os.environ.get("FINGROWTH_SENDGRID_API_KEY")
+
+
 def add_campaign_commands(commands: argparse._SubParsersAction) -> None:
     """Register the `campaign` and `template` command groups on the main parser."""
     campaign = commands.add_parser("campaign", help="plan or launch a campaign (dry run unless --live)")
@@ -213,7 +218,7 @@ def _launch(args: argparse.Namespace) -> int:
               "that time, or pass --now to send now (quiet hours and frequency caps are then decided for now)",
               file=sys.stderr)
         return EXIT_FAILED
-    api_key = os.environ.get("SENDGRID_API_KEY") or os.environ.get("FINGROWTH_SENDGRID_API_KEY")
+    api_key = sendgrid_api_key()
     conn, zone = _connect(args)
     with conn:
         campaign, template, _, variants, _ = _campaign_and_template(conn, args.file, require_approved=True)

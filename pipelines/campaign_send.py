@@ -9,7 +9,6 @@ This op is in no asset selection: the analytics job, its schedule and the landin
 """
 
 import io
-import os
 from contextlib import redirect_stderr, redirect_stdout
 
 import dagster as dg
@@ -17,7 +16,6 @@ from pydantic import Field
 
 from assets.resources import WarehouseResource
 
-API_KEY_VARIABLES = ("SENDGRID_API_KEY", "FINGROWTH_SENDGRID_API_KEY")
 EXIT_MEANINGS = {1: "failed or blocked", 2: "bad arguments or missing file", 3: "batches with unknown outcome",
                  4: "permission denied"}
 
@@ -36,10 +34,10 @@ class CampaignSendConfig(dg.Config):
 def launch_campaign_file(context: dg.OpExecutionContext, config: CampaignSendConfig,
                          warehouse: WarehouseResource) -> dg.Output[None]:
     from campaigns import load_campaign
+    from pipelines.campaign_cli import sendgrid_api_key
     from pipelines.cli import main
 
-    if config.live and load_campaign(config.campaign_file).channel == "email" and not any(
-            os.environ.get(name) for name in API_KEY_VARIABLES):
+    if config.live and load_campaign(config.campaign_file).channel == "email" and not sendgrid_api_key():
         raise dg.Failure(description="live: true needs SENDGRID_API_KEY (or FINGROWTH_SENDGRID_API_KEY) in the "
                                      "environment of the Dagster code location; nothing was sent")
     argv = ["campaign", "launch", config.campaign_file, "--warehouse", warehouse.path]
