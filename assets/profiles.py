@@ -5,8 +5,9 @@ import dagster as dg
 from assets.resources import WarehouseResource
 from segments.lifecycle import lifecycle_stage_expr
 from warehouse import read_frame, write_frame
+from warehouse.activity import SESSION_GAP_SECONDS
 
-PROFILE_SQL = """
+PROFILE_SQL = f"""
 WITH w AS (SELECT as_of, window_end FROM core.analysis_window),
 users AS (
     SELECT u.* FROM staged.users u, w WHERE u.signup_at < w.window_end
@@ -44,9 +45,10 @@ activity AS (
 -- first event follows the previous active day's last one within 30 minutes continues that session.
 sessions AS (
     SELECT user_id,
-           sum(sessions) - count(*) FILTER (WHERE first_event_at - previous_last <= INTERVAL 30 MINUTE) AS sessions
+           -- In epoch seconds: subtracting time-zone-aware timestamps costs a calendar calculation per row.
+           sum(sessions) - count(*) FILTER (WHERE epoch(first_event_at) - previous_last <= {SESSION_GAP_SECONDS}) AS sessions
     FROM (SELECT user_id, sessions, first_event_at,
-                 lag(last_event_at) OVER (PARTITION BY user_id ORDER BY activity_date) AS previous_last
+                 lag(epoch(last_event_at)) OVER (PARTITION BY user_id ORDER BY activity_date) AS previous_last
           FROM core.user_activity WHERE events > 0)
     GROUP BY user_id
 ),

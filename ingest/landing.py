@@ -1,14 +1,16 @@
-"""Find a source's files in the landing folder and read them as text, with file and line kept.
+"""Find a source's files in the landing folder and read them, with file and line kept.
 
-Every value is read as text here; typing happens in staging, so a malformed value becomes a
-quarantined row instead of a failed read.
+Values are read as text here, and typed in staging, so a malformed value becomes a quarantined row
+instead of a failed read. The exception is a Parquet column whose type already is its contract type
+(`native_type`): it is read as it is, and staging only checks its range.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,14 +81,18 @@ def load_landing_files(
     number for Parquet. Every contract column exists even when no file has it. Returns the row count.
     """
     by_format = {fmt: [f for f in files if f.format == fmt] for fmt in FORMATS}
-    skeleton = ", ".join(f"NULL::VARCHAR AS {_ident(c.name)}" for c in contract.columns)
-    parts = [
-        f"SELECT {skeleton}, NULL::VARCHAR AS {FILE_COLUMN}, NULL::BIGINT AS {LINE_COLUMN}, "
-        f"NULL::VARCHAR AS {ERROR_COLUMN} WHERE false"
-    ]
-    registered = []
+    registered, native, parquet_sql = [], {}, None
     if by_format[".parquet"]:
-        parts.append(_parquet_select(conn, by_format[".parquet"], contract, landing))
+        # Typed Parquet columns stay typed only when no text file joins them in the same relation.
+        parquet_sql, native = _parquet_select(conn, by_format[".parquet"], contract, landing,
+                                              keep_native=len(by_format[".parquet"]) == len(files))
+    skeleton = ", ".join(f"NULL::{native.get(c.name, 'VARCHAR')} AS {_ident(c.name)}" for c in contract.columns)
+    parts = [
+        (f"SELECT {skeleton}, NULL::VARCHAR AS {FILE_COLUMN}, NULL::BIGINT AS {LINE_COLUMN}, "
+         f"NULL::VARCHAR AS {ERROR_COLUMN} WHERE false")
+    ]
+    if parquet_sql is not None:
+        parts.append(parquet_sql)
     if by_format[".jsonl"]:
         json_sql = _jsonl_select(conn, by_format[".jsonl"], contract, landing)
         if json_sql is None:
@@ -128,8 +134,15 @@ def _drop_relation(conn: duckdb.DuckDBPyConnection, table: str) -> None:
 
 
 def _parquet_select(
-    conn: duckdb.DuckDBPyConnection, files: list[LandingFile], contract: SourceContract, landing: Path
-) -> str:
+    conn: duckdb.DuckDBPyConnection, files: list[LandingFile], contract: SourceContract, landing: Path,
+    keep_native: bool = False,
+) -> tuple[str, dict[str, str]]:
+    """SQL reading every Parquet file, and the contract columns it keeps in their Parquet type.
+
+    With `keep_native`, a column whose Parquet type already is its contract type (`native_type`) is
+    read as it is, so staging checks its range instead of formatting it as text and parsing it back;
+    every other column is read as text.
+    """
     # Absolute paths: the raw view must still find the files from another working directory.
     paths = [str(f.path.absolute()) for f in files]
     # Required columns are checked per file from the footers alone, before any row is read.
@@ -151,14 +164,44 @@ def _parquet_select(
         "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true, hive_partitioning = false))",
         params=[paths],
     ).fetchall()
-    texts = [_parquet_text(name, dtype) for name, dtype in described]
+    native = {}
+    if keep_native:
+        native = {name: dtype for name, dtype in described
+                  if name in contract.column_names and native_type(contract.column(name).type, dtype)}
+    texts = [_ident(name) if name in native else _parquet_text(name, dtype) for name, dtype in described]
     prefix = len(str(landing.absolute())) + 2
     return (
         f"SELECT {', '.join(texts)}, substr(filename, {prefix}) AS {FILE_COLUMN}, "
         f"file_row_number + 1 AS {LINE_COLUMN}, NULL::VARCHAR AS {ERROR_COLUMN} "
         f"FROM read_parquet([{', '.join(_sql_str(p) for p in paths)}], union_by_name = true, "
         "filename = true, file_row_number = true, hive_partitioning = false)"
-    )
+    ), native
+
+
+INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER")
+
+
+def native_type(column_type: str, dtype: str) -> bool:
+    """Whether a Parquet column of DuckDB type `dtype` holds a contract type's values exactly as they are.
+
+    Money must be a decimal with at most two places (or an integer): a float or a finer decimal goes
+    through text, where an amount that is not exact to the cent is quarantined.
+    """
+    if column_type == "date":
+        return dtype == "DATE"
+    if column_type == "timestamp":
+        # A timestamp without a zone is read in the business time zone, as its text would be.
+        return dtype in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP")
+    if column_type == "int":
+        return dtype in INTEGER_TYPES
+    if column_type == "float":
+        return dtype in ("DOUBLE", "FLOAT", *INTEGER_TYPES)
+    if column_type == "bool":
+        return dtype == "BOOLEAN"
+    if column_type == "money":
+        scale = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", dtype.replace(" ", ""))
+        return dtype in INTEGER_TYPES or (scale is not None and int(scale.group(2)) <= 2)
+    return False
 
 
 def _parquet_text(name: str, dtype: str) -> str:

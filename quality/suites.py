@@ -150,20 +150,21 @@ def _table_frame(conn: duckdb.DuckDBPyConnection, source: str, plan: SuitePlan) 
     shipping every key of fifty million rows to pandas cost gigabytes.
     """
     keys = [f's."{c}"' for c in plan.table_columns]
-    columns = list(keys)
-    suspicious = [
-        f"({', '.join(keys)}) IN (SELECT ({', '.join(keys)}) FROM staged.{source} s "
-        "GROUP BY ALL HAVING count(*) > 1)"
-    ]
-    for ref in plan.references:
-        unknown = (
-            f's."{ref.column}" IS NOT NULL AND s."{ref.column}" NOT IN '
-            f'(SELECT "{ref.target_column}" FROM staged.{ref.target_source})'
-        )
+    key_list = ", ".join(f'"{c}"' for c in plan.table_columns)
+    same_key = " AND ".join(f's."{c}" IS NOT DISTINCT FROM _repeated."{c}"' for c in plan.table_columns)
+    # Hash joins on both sides instead of IN-subqueries joined by OR, which DuckDB cannot plan as joins.
+    repeated = (f"LEFT JOIN (SELECT {key_list}, true AS _repeated FROM staged.{source} GROUP BY ALL "
+                f"HAVING count(*) > 1) _repeated ON {same_key}")
+    columns, joins, suspicious = list(keys), [repeated], ["_repeated._repeated"]
+    for i, ref in enumerate(plan.references):
+        alias = f"_target{i}"
+        joins.append(f'LEFT JOIN (SELECT DISTINCT "{ref.target_column}" AS _k FROM staged.{ref.target_source}) {alias} '
+                     f'ON s."{ref.column}" = {alias}._k')
+        unknown = f's."{ref.column}" IS NOT NULL AND {alias}._k IS NULL'
         columns.append(f'CASE WHEN {unknown} THEN s."{ref.column}" END AS "{unknown_reference_column(ref)}"')
-        suspicious.append(unknown)
+        suspicious.append(f"({unknown})")
     return conn.sql(
-        f"SELECT {', '.join(columns)} FROM staged.{source} s WHERE {' OR '.join(suspicious)}"
+        f"SELECT {', '.join(columns)} FROM staged.{source} s {' '.join(joins)} WHERE {' OR '.join(suspicious)}"
     ).to_arrow_table().to_pandas()
 
 

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.staging import STAGED_PARTITION, partition_glob
+
 STATE_VERSION = "2"
 SESSION_GAP_SECONDS = 30 * 60
 FUNNEL_EVENTS = {
@@ -92,12 +94,12 @@ def refresh_user_activity(conn: duckdb.DuckDBPyConnection, staged_dir: str | Non
         if len(affected) > max(1, known_days) / 2:
             reason = f"{len(affected)} of {known_days} days changed"
     if reason is not None:
-        _rebuild(conn, None)
+        _rebuild(conn, staged_dir, None)
         spans = _partition_spans(conn, staged_dir, list(partitions or {}))
         days = conn.sql("SELECT count(DISTINCT activity_date) FROM core.user_activity").fetchone()[0]
     else:
         if affected:
-            _rebuild(conn, sorted(affected))
+            _rebuild(conn, staged_dir, sorted(affected))
         days = len(affected)
     _save_state(conn, as_of, partitions, spans, purchase_days)
     return ActivityRefresh(full=reason is not None, days=days, reason=reason or "only changed days recomputed")
@@ -136,16 +138,39 @@ def _event_partitions(staged_dir: str | None) -> dict[str, str] | None:
 
 def _partition_spans(conn: duckdb.DuckDBPyConnection, staged_dir: str | None,
                      keys: list[str]) -> dict[str, tuple[dt.date | None, dt.date | None]]:
-    """First and last local date of the rows in each named events partition."""
+    """First and last local date of the rows in each named events partition.
+
+    Read from the Parquet footers' occurred_at statistics (every row group of every file), which costs
+    nothing next to scanning fifty million timestamps; a file without statistics is scanned.
+    """
     if not keys or not staged_dir or "://" in staged_dir:
         return {}
-    files = [str(Path(staged_dir) / "events" / key / "*.parquet") for key in keys]
-    rows = conn.execute(
-        "SELECT 'event_date=' || strftime(event_date, '%Y-%m-%d'), min(CAST(occurred_at AS DATE)), "
-        "max(CAST(occurred_at AS DATE)) FROM read_parquet(?, hive_partitioning = true, "
-        "hive_types = {'event_date': DATE}) GROUP BY ALL", [files]).fetchall()
-    spans = {key: (first, last) for key, first, last in rows}
+    files = [str(Path(staged_dir) / "events" / key / "*.parquet") for key in keys
+             if any((Path(staged_dir) / "events" / key).glob("*.parquet"))]
+    if not files:
+        return {key: (None, None) for key in keys}
+    stats = conn.execute(
+        "SELECT file_name, CAST(stats_min_value AS TIMESTAMPTZ), CAST(stats_max_value AS TIMESTAMPTZ) "
+        "FROM parquet_metadata(?) WHERE path_in_schema = 'occurred_at'", [files]).fetchall()
+    unknown = sorted({name for name, low, high in stats if low is None or high is None})
+    rows = [(name, low, high) for name, low, high in stats if name not in unknown]
+    if unknown:
+        rows += conn.execute("SELECT filename, min(occurred_at), max(occurred_at) FROM read_parquet(?, filename = true) "
+                             "GROUP BY ALL", [unknown]).fetchall()
+    spans: dict[str, tuple[dt.date, dt.date]] = {}
+    for name, low, high in rows:
+        if low is None:
+            continue
+        key = Path(name).parent.name
+        first, last = _local_date(conn, low), _local_date(conn, high)
+        old_first, old_last = spans.get(key, (first, last))
+        spans[key] = (min(first, old_first), max(last, old_last))
     return {key: spans.get(key, (None, None)) for key in keys}
+
+
+def _local_date(conn: duckdb.DuckDBPyConnection, instant: dt.datetime) -> dt.date:
+    """The date of an instant in the connection's time zone."""
+    return conn.execute("SELECT CAST(CAST(? AS TIMESTAMPTZ) AS DATE)", [instant]).fetchone()[0]
 
 
 def _span(first: dt.date, last: dt.date) -> set[dt.date]:
@@ -157,6 +182,27 @@ def _delete_after(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
         conn.execute(f"DELETE FROM {table} WHERE activity_date > ?", [as_of])
 
 
+def _events_source(staged_dir: str | None) -> str:
+    """Staged events with their local `activity_date`.
+
+    The local date of a timestamp is a time-zone calculation per row; over daily partitions it is taken
+    from the partition's day whenever the event falls inside that local day (nearly always), which
+    costs a comparison against two per-file constants.
+    """
+    if staged_dir is None:
+        return ("(SELECT user_id, event_name, channel, occurred_at, CAST(occurred_at AS DATE) AS activity_date "
+                "FROM staged.events)")
+    files = partition_glob(staged_dir, "events").replace("'", "''")
+    return (
+        f"(SELECT user_id, event_name, channel, occurred_at, "
+        f"CASE WHEN occurred_at >= CAST({STAGED_PARTITION} AS TIMESTAMPTZ) "
+        f"AND occurred_at < CAST({STAGED_PARTITION} + 1 AS TIMESTAMPTZ) THEN {STAGED_PARTITION} "
+        f"ELSE CAST(occurred_at AS DATE) END AS activity_date "
+        f"FROM read_parquet('{files}', hive_partitioning = true, "
+        f"hive_types = {{'{STAGED_PARTITION}': DATE}}))"
+    )
+
+
 def _events_filter(days: list[dt.date] | None) -> tuple[str, list]:
     if days is None:
         return "", []
@@ -164,14 +210,15 @@ def _events_filter(days: list[dt.date] | None) -> tuple[str, list]:
     return (
         " AND e.occurred_at >= CAST(? AS DATE)::TIMESTAMP::TIMESTAMPTZ "
         "AND e.occurred_at < (CAST(? AS DATE) + 1)::TIMESTAMP::TIMESTAMPTZ "
-        "AND CAST(e.occurred_at AS DATE) IN (SELECT unnest(CAST(? AS DATE[])))",
+        "AND e.activity_date IN (SELECT unnest(CAST(? AS DATE[])))",
         [days[0], days[-1], days],
     )
 
 
-def _rebuild(conn: duckdb.DuckDBPyConnection, days: list[dt.date] | None) -> None:
+def _rebuild(conn: duckdb.DuckDBPyConnection, staged_dir: str | None, days: list[dt.date] | None) -> None:
     """Recompute the given days (None: everything) of both activity tables."""
     where, params = _events_filter(days)
+    events = _events_source(staged_dir)
     flags = ", ".join(f"bool_or(event_name = '{name}') AS {column}" for column, name in FUNNEL_EVENTS.items())
     purchase_where = "" if days is None else " WHERE txn_date IN (SELECT unnest(CAST(? AS DATE[])))"
     activity = f"""
@@ -180,11 +227,9 @@ def _rebuild(conn: duckdb.DuckDBPyConnection, days: list[dt.date] | None) -> Non
                    count(*) FILTER (WHERE event_name = 'product_view') AS product_views,
                    count(*) FILTER (WHERE event_name = 'app_open') AS app_opens,
                    min(occurred_at) AS first_event_at, max(occurred_at) AS last_event_at,
-                   -- The day's event times in order (a few per user and day: sorting each small list is
-                   -- far cheaper than a window over every event).
-                   list_sort(list(epoch(occurred_at))) AS _times, {flags}
-            FROM (SELECT e.user_id, e.event_name, e.occurred_at, CAST(e.occurred_at AS DATE) AS activity_date
-                  FROM staged.events e, core.analysis_window w
+                   list(epoch(occurred_at)) AS _times, {flags}
+            FROM (SELECT e.user_id, e.event_name, e.occurred_at, e.activity_date
+                  FROM {events} e, core.analysis_window w
                   WHERE e.user_id IS NOT NULL AND e.occurred_at < w.window_end{where})
             GROUP BY ALL
         ), purchases AS (
@@ -195,16 +240,21 @@ def _rebuild(conn: duckdb.DuckDBPyConnection, days: list[dt.date] | None) -> Non
                coalesce(app_opens, 0) AS app_opens, coalesce(purchases, 0) AS purchases,
                coalesce(purchase_amount, 0)::DECIMAL(18, 2) AS purchase_amount,
                first_event_at, last_event_at,
-               -- A session ends after 30 minutes without an event; a day's first event opens one.
-               coalesce(len(list_filter(_times, (t, i) -> i = 1 OR t - _times[i - 1] > {SESSION_GAP_SECONDS})), 0)
-                   AS sessions,
+               -- A session ends after 30 minutes without an event; a day's first event opens one. Most
+               -- days span less than 30 minutes and so hold one session without looking at the gaps;
+               -- the others sort their few event times and count the long gaps between neighbours (no
+               -- lambda captures the list: a captured expression is evaluated once per element).
+               CASE WHEN events IS NULL THEN 0
+                    WHEN epoch(last_event_at) - epoch(first_event_at) <= {SESSION_GAP_SECONDS} THEN 1
+                    ELSE 1 + len(list_filter(list_zip(list_sort(_times)[2:], list_sort(_times)[:-1]),
+                                             gap -> gap[1] - gap[2] > {SESSION_GAP_SECONDS}))
+               END AS sessions,
                {', '.join(f'coalesce({c}, false) AS {c}' for c in FUNNEL_EVENTS)}
         FROM events FULL OUTER JOIN purchases USING (user_id, activity_date)
     """
     channels = f"""
-        SELECT e.user_id, CAST(e.occurred_at AS DATE) AS activity_date, coalesce(e.channel, '(none)') AS channel,
-               count(*) AS events
-        FROM staged.events e, core.analysis_window w
+        SELECT e.user_id, e.activity_date, coalesce(e.channel, '(none)') AS channel, count(*) AS events
+        FROM {events} e, core.analysis_window w
         WHERE e.user_id IS NOT NULL AND e.occurred_at < w.window_end{where}
         GROUP BY ALL
     """

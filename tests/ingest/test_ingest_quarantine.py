@@ -99,7 +99,7 @@ def test_json_lines_with_bytes_that_are_not_utf8_are_quarantined_not_fatal(tmp_p
     conn.close()
 
 
-def test_typed_parquet_columns_are_read_as_text_and_staged_exactly(tmp_path):
+def test_typed_parquet_columns_are_staged_exactly_and_extras_kept_as_text(tmp_path):
     landing = tmp_path / "landing"
     landing.mkdir()
     (landing / "users.csv").write_text("user_id,signup_at\nu1,2026-01-01\n")
@@ -119,4 +119,56 @@ def test_typed_parquet_columns_are_read_as_text_and_staged_exactly(tmp_path):
         ("1000.10", "2026-01-31", "2026-01-31T01:00:00.000000+00:00")]
     rejected = conn.sql("SELECT source_file, line, reasons FROM quarantine.rejected_rows").fetchall()
     assert rejected == [("loan_performance.parquet", 2, 'days_past_due: "-1" is below the minimum 0')]
+    conn.close()
+
+
+def test_typed_parquet_values_are_range_checked_without_parsing_text(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "users.csv").write_text("user_id,signup_at\nu1,2026-01-01\n")
+    pl.DataFrame({
+        "loan_id": ["l1", "l2", "l3"], "user_id": ["u1", "u1", "u1"],
+        "as_of": [dt.date(2026, 1, 31), dt.date(2500, 1, 1), dt.date(2026, 2, 28)],
+        "principal": [Decimal("1000.10"), Decimal("5.00"), Decimal("12345678901234567890.00")],
+    }, schema_overrides={"principal": pl.Decimal(38, 2)}).write_parquet(landing / "loan_performance.parquet")
+    # A timestamp without a zone is read in the business time zone, as its text would be.
+    pl.DataFrame({
+        "txn_id": ["t1"], "user_id": ["u1"], "occurred_at": [dt.datetime(2026, 1, 31, 9, 30)],
+        "amount": [Decimal("10.50")],
+    }, schema_overrides={"amount": pl.Decimal(10, 2)}).write_parquet(landing / "transactions.parquet")
+    conn = connect(tmp_path / "w.duckdb")
+    for name in ("users", "loan_performance", "transactions"):
+        contract = next(c for c in CONTRACTS if c.name == name)
+        load_raw(conn, contract, landing)
+        stage_source(conn, contract, "r", {"users"} if name != "users" else set())
+    raw_types = dict(conn.sql("SELECT column_name, data_type FROM information_schema.columns "
+                              "WHERE table_schema = 'raw' AND table_name = 'loan_performance'").fetchall())
+    assert raw_types["as_of"] == "DATE" and raw_types["principal"] == "DECIMAL(38,2)"
+    assert conn.sql("SELECT loan_id, as_of, principal FROM staged.loan_performance").fetchall() == [
+        ("l1", dt.date(2026, 1, 31), Decimal("1000.10"))]
+    rejected = conn.sql("SELECT line, reasons FROM quarantine.rejected_rows WHERE source = 'loan_performance' "
+                        "ORDER BY line").fetchall()
+    assert rejected == [(2, 'as_of: "2500-01-01" is out of range'),
+                        (3, 'principal: "12345678901234567890.00" does not fit DECIMAL(18, 2)')]
+    local = conn.sql("SELECT strftime(occurred_at AT TIME ZONE 'Asia/Shanghai', '%Y-%m-%d %H:%M'), "
+                     "typeof(occurred_at), amount FROM staged.transactions").fetchall()
+    assert local == [("2026-01-31 09:30", "TIMESTAMP WITH TIME ZONE", Decimal("10.50"))]
+    conn.close()
+
+
+def test_a_text_amount_too_large_for_the_warehouse_is_quarantined_not_fatal(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "users.csv").write_text("user_id,signup_at\nu1,2026-01-01\n")
+    (landing / "transactions.csv").write_text(
+        "txn_id,user_id,occurred_at,amount\nt1,u1,2026-01-31T09:30:00+08:00,10.50\n"
+        "t2,u1,2026-01-31T09:31:00+08:00,123456789012345678901.00\n")
+    conn = connect(tmp_path / "w.duckdb")
+    for name in ("users", "transactions"):
+        contract = next(c for c in CONTRACTS if c.name == name)
+        load_raw(conn, contract, landing)
+        stage_source(conn, contract, "r", {"users"} if name != "users" else set())
+    assert conn.sql("SELECT txn_id FROM staged.transactions").fetchall() == [("t1",)]
+    assert conn.sql("SELECT line, reasons FROM quarantine.rejected_rows").fetchall() == [
+        (3, 'amount: "123456789012345678901.00" does not fit DECIMAL(18, 2)')]
     conn.close()

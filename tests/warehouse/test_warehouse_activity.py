@@ -1,0 +1,111 @@
+"""Per-user-per-day activity over staged Parquet partitions: local dates, sessions and partition spans."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import duckdb
+import polars as pl
+import pytest
+
+from ingest.staging import STAGED_PARTITION, staged_view_sql
+from warehouse.activity import (
+    SESSION_GAP_SECONDS,
+    _partition_spans,
+    refresh_user_activity,
+)
+
+ZONE = "Asia/Shanghai"
+UTC = dt.UTC
+
+
+def _events() -> pl.DataFrame:
+    """Events whose file day (the landing partition, a UTC date here) often differs from the local day."""
+    rows = []
+    # u1 on local 2026-03-02: three events within 30 minutes (one session), then two after a 2-hour gap
+    # (a second session), the last of them 29 minutes after the one before (same session).
+    local = ZoneInfo(ZONE)
+    base = dt.datetime(2026, 3, 2, 9, 0, tzinfo=local)
+    for minutes in (0, 10, 25, 145, 174):
+        rows.append(("u1", base + dt.timedelta(minutes=minutes), "app_open"))
+    # u1 just after local midnight on 2026-03-03 (16:05 UTC on 2026-03-02, so in the 03-02 file).
+    rows.append(("u1", dt.datetime(2026, 3, 3, 0, 5, tzinfo=local), "product_view"))
+    # u2: gaps of exactly 30 minutes stay in one session; 30 minutes and 1 second open a new one.
+    start = dt.datetime(2026, 3, 2, 20, 0, tzinfo=local)
+    for seconds in (0, SESSION_GAP_SECONDS, 2 * SESSION_GAP_SECONDS + 1):
+        rows.append(("u2", start + dt.timedelta(seconds=seconds), "applied"))
+    # Anonymous events never count.
+    rows.append((None, start, "app_open"))
+    frame = pl.DataFrame(
+        {"user_id": [r[0] for r in rows], "occurred_at": [r[1].astimezone(UTC) for r in rows],
+         "event_name": [r[2] for r in rows]},
+        schema={"user_id": pl.String, "occurred_at": pl.Datetime("us", "UTC"), "event_name": pl.String},
+    )
+    return frame.with_columns(event_id=pl.format("e{}", pl.int_range(pl.len())), channel=pl.lit("direct"),
+                              file_day=pl.col("occurred_at").dt.date())
+
+
+@pytest.fixture()
+def warehouse(tmp_path):
+    staged = tmp_path / "staged"
+    events = _events()
+    for (day,), part in events.group_by("file_day"):
+        folder = staged / "events" / f"{STAGED_PARTITION}={day}"
+        folder.mkdir(parents=True)
+        part.drop("file_day").write_parquet(folder / "part-0.parquet")
+    conn = duckdb.connect()
+    conn.execute(f"SET TimeZone = '{ZONE}'")
+    conn.execute("CREATE SCHEMA staged; CREATE SCHEMA core")
+    conn.execute(f"CREATE VIEW staged.events AS {staged_view_sql(str(staged), 'events')}")
+    conn.execute("CREATE TABLE core.analysis_window AS SELECT DATE '2026-03-03' AS as_of, "
+                 "TIMESTAMPTZ '2026-03-04 00:00:00' AS window_end")
+    conn.execute("CREATE TABLE core.purchases (txn_id VARCHAR, user_id VARCHAR, occurred_at TIMESTAMPTZ, "
+                 "txn_date DATE, amount DECIMAL(18, 2))")
+    yield conn, str(staged), events
+    conn.close()
+
+
+def _expected(events: pl.DataFrame) -> dict[tuple[str, dt.date], tuple[int, int]]:
+    """(events, sessions) per user and local day, from the event times alone."""
+    local = events.drop_nulls("user_id").with_columns(
+        day=pl.col("occurred_at").dt.convert_time_zone(ZONE).dt.date()).sort("user_id", "occurred_at")
+    gaps = local.with_columns(
+        gap=(pl.col("occurred_at") - pl.col("occurred_at").shift(1)).over("user_id", "day").dt.total_seconds())
+    per_day = gaps.group_by("user_id", "day").agg(
+        pl.len().alias("events"), (pl.col("gap").is_null() | (pl.col("gap") > SESSION_GAP_SECONDS)).sum().alias("s"))
+    return {(u, d): (n, s) for u, d, n, s in per_day.iter_rows()}
+
+
+def test_days_are_local_and_sessions_split_on_thirty_minute_gaps(warehouse):
+    conn, staged, events = warehouse
+    refresh = refresh_user_activity(conn, staged)
+    assert refresh.full
+    got = {(u, d): (n, s) for u, d, n, s in conn.execute(
+        "SELECT user_id, activity_date, events, sessions FROM core.user_activity").fetchall()}
+    assert got == _expected(events)
+    assert got[("u1", dt.date(2026, 3, 2))] == (5, 2)
+    assert got[("u1", dt.date(2026, 3, 3))] == (1, 1)
+    assert got[("u2", dt.date(2026, 3, 2))] == (3, 2)
+    channels = conn.execute("SELECT user_id, activity_date, channel, events FROM core.user_channel_days "
+                            "ORDER BY ALL").fetchall()
+    assert channels == [("u1", dt.date(2026, 3, 2), "direct", 5), ("u1", dt.date(2026, 3, 3), "direct", 1),
+                        ("u2", dt.date(2026, 3, 2), "direct", 3)]
+
+
+def test_without_partitions_the_same_activity_is_built(warehouse):
+    conn, _, events = warehouse
+    conn.execute("CREATE TABLE staged.events_copy AS SELECT * FROM staged.events; DROP VIEW staged.events; "
+                 "ALTER TABLE staged.events_copy RENAME TO events")
+    refresh_user_activity(conn, None)
+    got = {(u, d): (n, s) for u, d, n, s in conn.execute(
+        "SELECT user_id, activity_date, events, sessions FROM core.user_activity").fetchall()}
+    assert got == _expected(events)
+
+
+def test_partition_spans_come_from_parquet_statistics(warehouse):
+    conn, staged, _ = warehouse
+    spans = _partition_spans(conn, staged, ["event_date=2026-03-02", "event_date=2026-03-01"])
+    # The 03-02 (UTC) file holds local 03-02 and the minutes after local midnight of 03-03.
+    assert spans["event_date=2026-03-02"] == (dt.date(2026, 3, 2), dt.date(2026, 3, 3))
+    assert spans["event_date=2026-03-01"] == (None, None)
