@@ -34,7 +34,7 @@ def _events() -> pl.DataFrame:
     # u2: gaps of exactly 30 minutes stay in one session; 30 minutes and 1 second open a new one.
     start = dt.datetime(2026, 3, 2, 20, 0, tzinfo=local)
     for seconds in (0, SESSION_GAP_SECONDS, 2 * SESSION_GAP_SECONDS + 1):
-        rows.append(("u2", start + dt.timedelta(seconds=seconds), "applied"))
+        rows.append(("u2", start + dt.timedelta(seconds=seconds), "loan_apply"))
     # Anonymous events never count.
     rows.append((None, start, "app_open"))
     frame = pl.DataFrame(
@@ -109,3 +109,15 @@ def test_partition_spans_come_from_parquet_statistics(warehouse):
     # The 03-02 (UTC) file holds local 03-02 and the minutes after local midnight of 03-03.
     assert spans["event_date=2026-03-02"] == (dt.date(2026, 3, 2), dt.date(2026, 3, 3))
     assert spans["event_date=2026-03-01"] == (None, None)
+
+
+def test_activity_columns_keep_their_types_and_funnel_flags(warehouse):
+    conn, staged, _ = warehouse
+    refresh_user_activity(conn, staged)
+    types = dict(conn.execute("SELECT column_name, data_type FROM information_schema.columns "
+                              "WHERE table_schema = 'core' AND table_name = 'user_activity'").fetchall())
+    assert types["events"] == types["product_views"] == types["app_opens"] == types["sessions"] == "BIGINT"
+    flags = conn.execute("SELECT user_id, activity_date, product_views, app_opens, applied, drawn "
+                         "FROM core.user_activity ORDER BY ALL").fetchall()
+    assert flags == [("u1", dt.date(2026, 3, 2), 0, 5, False, False), ("u1", dt.date(2026, 3, 3), 1, 0, False, False),
+                     ("u2", dt.date(2026, 3, 2), 0, 0, True, False)]
