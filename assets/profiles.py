@@ -32,25 +32,30 @@ previous_purchase AS (
     FROM core.purchases c JOIN purchases p USING (user_id)
     WHERE c.txn_date < p.last_txn_date GROUP BY c.user_id
 ),
+-- Activity, sessions and funnel steps come from the per-user-per-day rows, never from raw events, in
+-- one pass over them. A session ends after 30 minutes without an event: each day counts its own
+-- sessions, and a day whose first event follows the previous active day's last one within 30 minutes
+-- continues that session (purchase-only days have no events and are skipped by IGNORE NULLS).
 activity AS (
     SELECT a.user_id, count(*) FILTER (WHERE events > 0) AS active_days, sum(events) AS event_count,
            sum(product_views) AS product_views, max(activity_date) AS last_active_date,
            count(*) FILTER (WHERE events > 0 AND activity_date > w.as_of - 7) AS active_days_7d,
            count(*) FILTER (WHERE events > 0 AND activity_date > w.as_of - 30) AS active_days_30d,
-           count(*) FILTER (WHERE events > 0 AND activity_date > w.as_of - 90) AS active_days_90d
-    FROM core.user_activity a, w GROUP BY a.user_id
-),
--- Sessions, channels and funnel steps come from the per-user-per-day rows, never from raw events.
--- A session ends after 30 minutes without an event: each day counts its own sessions, and a day whose
--- first event follows the previous active day's last one within 30 minutes continues that session.
-sessions AS (
-    SELECT user_id,
+           count(*) FILTER (WHERE events > 0 AND activity_date > w.as_of - 90) AS active_days_90d,
            -- In epoch seconds: subtracting time-zone-aware timestamps costs a calendar calculation per row.
-           sum(sessions) - count(*) FILTER (WHERE epoch(first_event_at) - previous_last <= {SESSION_GAP_SECONDS}) AS sessions
-    FROM (SELECT user_id, sessions, first_event_at,
-                 lag(epoch(last_event_at)) OVER (PARTITION BY user_id ORDER BY activity_date) AS previous_last
-          FROM core.user_activity WHERE events > 0)
-    GROUP BY user_id
+           sum(sessions) FILTER (WHERE events > 0)
+               - count(*) FILTER (WHERE events > 0 AND epoch(first_event_at) - previous_last <= {SESSION_GAP_SECONDS})
+               AS sessions,
+           bool_or(kyc_passed_event) FILTER (WHERE events > 0) AS kyc_passed_event,
+           bool_or(applied) FILTER (WHERE events > 0) AS applied,
+           bool_or(approved) FILTER (WHERE events > 0) AS approved,
+           bool_or(drawn) FILTER (WHERE events > 0) AS drawn,
+           bool_or(repaying) FILTER (WHERE events > 0) AS repaying,
+           bool_or(risk_assessed) FILTER (WHERE events > 0) AS risk_assessed
+    FROM (SELECT *, lag(epoch(last_event_at) IGNORE NULLS) OVER (PARTITION BY user_id ORDER BY activity_date)
+                        AS previous_last
+          FROM core.user_activity) a, w
+    GROUP BY a.user_id
 ),
 channel_counts AS (
     SELECT user_id, channel, sum(events) AS n FROM core.user_channel_days GROUP BY ALL
@@ -59,13 +64,6 @@ channel_mix AS (
     SELECT user_id, first(channel ORDER BY n DESC, channel) AS main_event_channel,
            count(*) FILTER (WHERE channel NOT IN ('direct', '(none)')) AS marketing_channels
     FROM channel_counts GROUP BY user_id
-),
-funnel_events AS (
-    SELECT user_id,
-           bool_or(kyc_passed_event) AS kyc_passed_event, bool_or(applied) AS applied,
-           bool_or(approved) AS approved, bool_or(drawn) AS drawn,
-           bool_or(repaying) AS repaying, bool_or(risk_assessed) AS risk_assessed
-    FROM core.user_activity WHERE events > 0 GROUP BY user_id
 )
 SELECT u.user_id, u.signup_at, p.first_txn_at, p.last_txn_at,
        coalesce(p.txn_count, 0) AS txn_count,
@@ -92,19 +90,19 @@ SELECT u.user_id, u.signup_at, p.first_txn_at, p.last_txn_at,
        coalesce(a.active_days_7d, 0) AS active_days_7d,
        coalesce(a.active_days_30d, 0) AS active_days_30d,
        coalesce(a.active_days_90d, 0) AS active_days_90d,
-       coalesce(se.sessions, 0) AS sessions,
+       coalesce(a.sessions, 0) AS sessions,
        cm.main_event_channel,
        coalesce(cm.marketing_channels, 0) AS marketing_channels,
        -- Funnel stages: the furthest step reached (rules in docs/segments.md).
-       CASE WHEN f.repaying THEN 'repaying'
-            WHEN f.drawn OR coalesce(p.credit_txn_count, 0) > 0 THEN 'drawn'
-            WHEN f.approved THEN 'approved'
-            WHEN f.applied THEN 'applied'
-            WHEN u.kyc_status = 'passed' OR f.kyc_passed_event THEN 'kyc_passed'
+       CASE WHEN a.repaying THEN 'repaying'
+            WHEN a.drawn OR coalesce(p.credit_txn_count, 0) > 0 THEN 'drawn'
+            WHEN a.approved THEN 'approved'
+            WHEN a.applied THEN 'applied'
+            WHEN u.kyc_status = 'passed' OR a.kyc_passed_event THEN 'kyc_passed'
             ELSE 'registered' END AS credit_funnel_stage,
        CASE WHEN coalesce(p.wealth_txn_count, 0) >= 2 THEN 'repeat_purchase'
             WHEN coalesce(p.wealth_txn_count, 0) = 1 THEN 'first_purchase'
-            WHEN u.risk_assessed_at < w.window_end OR f.risk_assessed THEN 'risk_assessed'
+            WHEN u.risk_assessed_at < w.window_end OR a.risk_assessed THEN 'risk_assessed'
             ELSE 'registered' END AS wealth_funnel_stage,
        CASE WHEN a.active_days > 0 THEN a.event_count / a.active_days ELSE 0 END AS events_per_active_day,
        year(w.as_of) - u.birth_year AS age,
@@ -114,9 +112,7 @@ FROM users u CROSS JOIN w
 LEFT JOIN purchases p USING (user_id)
 LEFT JOIN previous_purchase pp USING (user_id)
 LEFT JOIN activity a USING (user_id)
-LEFT JOIN sessions se USING (user_id)
 LEFT JOIN channel_mix cm USING (user_id)
-LEFT JOIN funnel_events f USING (user_id)
 ORDER BY u.user_id
 """
 
