@@ -38,8 +38,9 @@ test: install-test browser
 bench: install
 	$(BIN)/python bench/scale.py $(BENCH_ARGS)
 
+# Both code locations (workspace.yaml): the analytics graph and the daily-partitioned staging.
 ui: install
-	$(BIN)/dagster dev
+	$(BIN)/dagster dev -w workspace.yaml
 
 clean:
 	rm -rf data out .dagster .tmp_dagster_home_* .pytest_cache

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.partitions import DAILY, partition_assets
+from assets.partitions import partition_assets
 from pipelines.progress import step_progress_logger
 from pipelines.resources import build_resources
 from pipelines.settings import Settings
@@ -20,7 +20,6 @@ from pipelines.settings import Settings
 staging_partitions_job = dg.define_asset_job(
     name="staging_partitions_job",
     selection=dg.AssetSelection.assets(*partition_assets),
-    partitions_def=DAILY,
     executor_def=dg.multiprocess_executor,
     description="Stage one landing day of events, touchpoints and transactions into Parquet partitions, "
                 "each source in its own process.",

@@ -1,9 +1,12 @@
 """The Definitions load, group assets by layer, state every grain, and guard every staged table."""
 
+import importlib
 import json
+from pathlib import Path
 
 import dagster as dg
 import duckdb
+import yaml
 
 from ingest.contracts import CONTRACTS
 from pipelines.definitions import build_definitions
@@ -18,6 +21,19 @@ def definitions(tmp_path):
 
 def test_definitions_are_loadable(tmp_path):
     dg.Definitions.validate_loadable(definitions(tmp_path))
+
+
+def test_the_workspace_loads_both_code_locations():
+    workspace = yaml.safe_load((Path(__file__).parents[2] / "workspace.yaml").read_text())
+    modules = {entry["python_module"]["location_name"]: entry["python_module"]["module_name"]
+               for entry in workspace["load_from"]}
+    assert modules == {"fingrowth": "pipelines.definitions", "fingrowth_partitions": "pipelines.partitioned"}
+    jobs = set()
+    for module in modules.values():
+        defs = importlib.import_module(module).defs
+        dg.Definitions.validate_loadable(defs)
+        jobs |= {job.name for job in defs.resolve_all_job_defs()}
+    assert {"analytics_job", "daily_refresh_job", "staging_partitions_job"} <= jobs
 
 
 def test_assets_are_grouped_by_layer_and_state_their_grain(tmp_path):
