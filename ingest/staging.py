@@ -385,13 +385,12 @@ def _typed_value(column: Column, raw: str, native: bool = False) -> tuple[str, s
     shown = f"'{name}: \"' || {raw} || '\"'"
     if column.type == "timestamp":
         value = f"TRY_CAST({raw} AS TIMESTAMPTZ)"
-        # Bounds as constants in the session's time zone: year() on every timestamp costs far more.
-        sane = f"{value} >= TIMESTAMPTZ '{MIN_YEAR}-01-01' AND {value} < TIMESTAMPTZ '{MAX_YEAR + 1}-01-01'"
+        sane = _in_bounds("timestamp", value)
         reason = f"CASE WHEN {raw} IS NOT NULL AND ({value} IS NULL OR NOT {sane}) THEN {shown} || ' is not an ISO 8601 timestamp' END"
         value = f"CASE WHEN {sane} THEN {value} END"
     elif column.type == "date":
         value = f"TRY_CAST({raw} AS DATE)"
-        sane = f"{value} >= DATE '{MIN_YEAR}-01-01' AND {value} < DATE '{MAX_YEAR + 1}-01-01'"
+        sane = _in_bounds("date", value)
         reason = f"CASE WHEN {raw} IS NOT NULL AND ({value} IS NULL OR NOT {sane}) THEN {shown} || ' is not an ISO 8601 date' END"
         value = f"CASE WHEN {sane} THEN {value} END"
     elif column.type == "money":
@@ -425,39 +424,49 @@ def _typed_value(column: Column, raw: str, native: bool = False) -> tuple[str, s
         value = raw
         reason = "NULL"
 
-    checks = [reason]
+    checks = [reason, *_constraint_checks(column, raw, value, shown)]
+    return value, f"coalesce({', '.join(checks)})" if len(checks) > 1 else checks[0]
+
+
+def _constraint_checks(column: Column, raw: str, value: str, shown: str) -> list[str]:
+    """Reasons for a missing required value and a value outside the contract's minimum or maximum."""
+    checks = []
     if column.required:
-        checks.append(f"CASE WHEN {raw} IS NULL THEN '{name}: required value is missing' END")
+        checks.append(f"CASE WHEN {raw} IS NULL THEN '{column.name}: required value is missing' END")
     if column.min_value is not None:
         checks.append(f"CASE WHEN {value} < {column.min_value} THEN {shown} || ' is below the minimum {column.min_value:g}' END")
     if column.max_value is not None:
         checks.append(f"CASE WHEN {value} > {column.max_value} THEN {shown} || ' is above the maximum {column.max_value:g}' END")
-    return value, f"coalesce({', '.join(checks)})" if len(checks) > 1 else checks[0]
+    return checks
+
+
+def _in_bounds(column_type: str, value: str) -> str | None:
+    """SQL true when a typed date, timestamp or float is a plausible value (None: no bound for the type).
+
+    Bounds are constants in the session's time zone: year() on every timestamp costs far more.
+    """
+    if column_type == "timestamp":
+        return f"{value} >= TIMESTAMPTZ '{MIN_YEAR}-01-01' AND {value} < TIMESTAMPTZ '{MAX_YEAR + 1}-01-01'"
+    if column_type == "date":
+        return f"{value} >= DATE '{MIN_YEAR}-01-01' AND {value} < DATE '{MAX_YEAR + 1}-01-01'"
+    if column_type == "float":
+        return f"isfinite({value})"
+    return None
 
 
 def _native_value(column: Column, raw: str) -> tuple[str, str]:
     """SQL for (typed value, reason) of a value already typed in the landing file: only its range is
     checked (a value that does not fit the contract type, such as a decimal beyond 18 digits, is a reason)."""
-    name = column.name
-    shown = f"'{name}: \"' || CAST({raw} AS VARCHAR) || '\"'"
+    shown = f"'{column.name}: \"' || CAST({raw} AS VARCHAR) || '\"'"
     target = {"timestamp": "TIMESTAMPTZ", "date": "DATE", "money": "DECIMAL(18, 2)", "int": "BIGINT",
               "float": "DOUBLE", "bool": "BOOLEAN"}[column.type]
     value = f"TRY_CAST({raw} AS {target})"
     checks = [f"CASE WHEN {raw} IS NOT NULL AND {value} IS NULL THEN {shown} || ' does not fit {target}' END"]
-    sane = {
-        "timestamp": f"{value} >= TIMESTAMPTZ '{MIN_YEAR}-01-01' AND {value} < TIMESTAMPTZ '{MAX_YEAR + 1}-01-01'",
-        "date": f"{value} >= DATE '{MIN_YEAR}-01-01' AND {value} < DATE '{MAX_YEAR + 1}-01-01'",
-        "float": f"isfinite({value})",
-    }.get(column.type)
+    sane = _in_bounds(column.type, value)
     if sane is not None:
         checks.append(f"CASE WHEN {value} IS NOT NULL AND NOT ({sane}) THEN {shown} || ' is out of range' END")
         value = f"CASE WHEN {sane} THEN {value} END"
-    if column.required:
-        checks.append(f"CASE WHEN {raw} IS NULL THEN '{name}: required value is missing' END")
-    if column.min_value is not None:
-        checks.append(f"CASE WHEN {value} < {column.min_value} THEN {shown} || ' is below the minimum {column.min_value:g}' END")
-    if column.max_value is not None:
-        checks.append(f"CASE WHEN {value} > {column.max_value} THEN {shown} || ' is above the maximum {column.max_value:g}' END")
+    checks += _constraint_checks(column, raw, value, shown)
     return value, f"coalesce({', '.join(checks)})"
 
 

@@ -149,28 +149,23 @@ def _partition_spans(conn: duckdb.DuckDBPyConnection, staged_dir: str | None,
              if any((Path(staged_dir) / "events" / key).glob("*.parquet"))]
     if not files:
         return {key: (None, None) for key in keys}
-    stats = conn.execute(
-        "SELECT file_name, CAST(stats_min_value AS TIMESTAMPTZ), CAST(stats_max_value AS TIMESTAMPTZ) "
-        "FROM parquet_metadata(?) WHERE path_in_schema = 'occurred_at'", [files]).fetchall()
-    unknown = sorted({name for name, low, high in stats if low is None or high is None})
-    rows = [(name, low, high) for name, low, high in stats if name not in unknown]
+    local_days = conn.execute(
+        "SELECT file_name, min(CAST(CAST(stats_min_value AS TIMESTAMPTZ) AS DATE)), "
+        "max(CAST(CAST(stats_max_value AS TIMESTAMPTZ) AS DATE)), bool_or(stats_min_value IS NULL OR stats_max_value IS NULL) "
+        "FROM parquet_metadata(?) WHERE path_in_schema = 'occurred_at' GROUP BY file_name", [files]).fetchall()
+    unknown = sorted(name for name, _, _, missing in local_days if missing)
+    rows = [(name, first, last) for name, first, last, missing in local_days if not missing]
     if unknown:
-        rows += conn.execute("SELECT filename, min(occurred_at), max(occurred_at) FROM read_parquet(?, filename = true) "
-                             "GROUP BY ALL", [unknown]).fetchall()
+        rows += conn.execute("SELECT filename, min(CAST(occurred_at AS DATE)), max(CAST(occurred_at AS DATE)) "
+                             "FROM read_parquet(?, filename = true) GROUP BY ALL", [unknown]).fetchall()
     spans: dict[str, tuple[dt.date, dt.date]] = {}
-    for name, low, high in rows:
-        if low is None:
+    for name, first, last in rows:
+        if first is None:
             continue
         key = Path(name).parent.name
-        first, last = _local_date(conn, low), _local_date(conn, high)
         old_first, old_last = spans.get(key, (first, last))
         spans[key] = (min(first, old_first), max(last, old_last))
     return {key: spans.get(key, (None, None)) for key in keys}
-
-
-def _local_date(conn: duckdb.DuckDBPyConnection, instant: dt.datetime) -> dt.date:
-    """The date of an instant in the connection's time zone."""
-    return conn.execute("SELECT CAST(CAST(? AS TIMESTAMPTZ) AS DATE)", [instant]).fetchone()[0]
 
 
 def _span(first: dt.date, last: dt.date) -> set[dt.date]:
