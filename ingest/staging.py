@@ -30,6 +30,8 @@ PARTITION_KEY = "date"
 STAGED_PARTITION = "event_date"
 # Rows typed at a time: the typed rows of one chunk are held (spilling to disk if they must), not all.
 CHUNK_ROWS = 4_000_000
+# A typed row with a problem: its own, a key staged on another day, or an unknown reference.
+FLAGGED = "row_reasons IS NOT NULL OR prior_reason IS NOT NULL OR ref_reasons IS NOT NULL"
 
 QUARANTINE_DDL = """
 CREATE SCHEMA IF NOT EXISTS quarantine;
@@ -120,13 +122,9 @@ def stage_source(
         f"AS _file_day, _rows FROM (SELECT {FILE_COLUMN}, count(*) AS _rows FROM {raw_table} GROUP BY ALL)"
     )
     # Duplicates first, from the keys alone: keys whose 64-bit hash repeats are a small superset of the
-    # repeated keys, and only their rows are typed in full and ranked.
+    # repeated keys. Their rows are held back while the chunks are written, then ranked together.
     conn.execute(f"CREATE OR REPLACE TEMP TABLE _key_hashes AS SELECT {_raw_key_hash(contract, native)} AS _h "
                  f"FROM {raw_table} r GROUP BY _h HAVING count(*) > 1")
-    repeated = f"{_raw_key_hash(contract, native)} IN (SELECT _h FROM _key_hashes)"
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE _dup_candidates AS "
-                 f"{_typed_select(contract, extras, native, where=repeated, content_hash=True)}")
-    conn.execute(f"CREATE OR REPLACE TEMP TABLE _duplicates AS {_duplicates_select(contract)}")
 
     staged_columns = [c.name for c in contract.columns if not c.contact] + [_quote(e) for e in extras]
     if contract.derived_key_from:
@@ -137,20 +135,7 @@ def stage_source(
     partitioned = parquet_dir is not None and contract.event_time_column is not None
     target = _PartitionTarget(conn, contract, staged_columns, parquet_dir, only_day) if partitioned else None
 
-    # Then every row is typed once, a chunk of files at a time so memory follows the chunk: its problem
-    # rows are kept, and its good rows (the typed rows minus the problem rows and duplicates, an anti join
-    # on a small side) are written out.
-    chunks = _chunks(conn, CHUNK_ROWS) or [(None, None)]
-    for number, (first, last) in enumerate(chunks):
-        where = "" if first is None else f"r.{FILE_COLUMN} BETWEEN {_sql_str(first)} AND {_sql_str(last)}"
-        conn.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {_typed_select(contract, extras, native, where=where)}")
-        flagged = _flagged_select(contract, staged_sources, prior_keys)
-        if number == 0:
-            conn.execute(f"CREATE OR REPLACE TEMP TABLE _flagged AS {flagged}")
-        else:
-            conn.execute(f"INSERT INTO _flagged {flagged}")
-        good = (f"FROM _typed ANTI JOIN (SELECT _file_rank, {LINE_COLUMN} FROM _flagged UNION ALL "
-                f"SELECT _file_rank, {LINE_COLUMN} FROM _duplicates) _bad USING (_file_rank, {LINE_COLUMN})")
+    def write_good(good: str, number: int) -> None:
         if target is not None:
             target.write(good, number)
         else:
@@ -166,23 +151,36 @@ def stage_source(
                 conn.execute(f"CREATE OR REPLACE TABLE private.user_contacts AS {contacts}")
             else:
                 conn.execute(f"INSERT INTO private.user_contacts {contacts}")
+
+    # Every row is read and typed once, a chunk of files at a time so memory follows the chunk. The
+    # chunk's rows with a problem are kept with their original text, the rows whose key may repeat are
+    # held back, and the others are written out.
+    chunks = _chunks(conn, CHUNK_ROWS) or [(None, None)]
+    for number, (first, last) in enumerate(chunks):
+        where = "" if first is None else f"r.{FILE_COLUMN} BETWEEN {_sql_str(first)} AND {_sql_str(last)}"
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS "
+                     f"{_typed_select(contract, extras, native, staged_sources, prior_keys, where)}")
+        for table, condition in (("_flagged", FLAGGED), ("_dup_candidates", "_repeats AND row_reasons IS NULL")):
+            if number == 0:
+                conn.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM _typed WHERE {condition}")
+            else:
+                conn.execute(f"INSERT INTO {table} SELECT * FROM _typed WHERE {condition}")
+        write_good(f"FROM (SELECT * FROM _typed WHERE NOT _repeats AND NOT ({FLAGGED})) _good", number)
+    conn.execute("DROP TABLE _typed")
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE _duplicates AS {_duplicates_select(contract)}")
+    # The first of each repeated key, unless it has a problem of its own.
+    write_good(f"FROM (SELECT * FROM _dup_candidates ANTI JOIN _duplicates USING (_file_rank, {LINE_COLUMN}) "
+               f"WHERE NOT ({FLAGGED})) _good", len(chunks))
     if target is not None:
         target.finish()
     conn.execute(f"CREATE OR REPLACE TEMP TABLE _rejected AS {_rejected_select()}")
     if parquet_dir is not None and not contract.event_time_column:
         _export_reference_keys(conn, contract, parquet_dir)
 
-    record_fields = ", ".join(
-        f"{_sql_str(c)}, {_sql_str(CONTACT_MASK) if _is_contact(contract, c) else _raw_text(contract, c, native)}"
-        for c in [*contract.column_names, *extras]
-    )
     conn.execute("DELETE FROM quarantine.rejected_rows WHERE run_id = ? AND source = ?", [run_id, contract.name])
     conn.execute(
-        f"INSERT INTO quarantine.rejected_rows SELECT ?, ?, f.{FILE_COLUMN}, q.{LINE_COLUMN}, "
-        f"q.reasons, json_object({record_fields})::VARCHAR "
-        f"FROM _rejected q JOIN _files f USING (_file_rank) "
-        f"JOIN {raw_table} r ON r.{FILE_COLUMN} = f.{FILE_COLUMN} AND r.{LINE_COLUMN} = q.{LINE_COLUMN} "
-        f"ORDER BY q._file_rank, q.{LINE_COLUMN}",
+        f"INSERT INTO quarantine.rejected_rows SELECT ?, ?, f.{FILE_COLUMN}, q.{LINE_COLUMN}, q.reasons, q._record "
+        f"FROM _rejected q JOIN _files f USING (_file_rank) ORDER BY q._file_rank, q.{LINE_COLUMN}",
         [run_id, contract.name],
     )
 
@@ -199,7 +197,7 @@ def stage_source(
         "rows_quarantined, balanced) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [run_id, contract.name, present, files, rows_in, rows_staged, rows_quarantined, counts.balanced],
     )
-    conn.execute("DROP TABLE _typed; DROP TABLE _flagged; DROP TABLE _key_hashes; DROP TABLE _dup_candidates; "
+    conn.execute("DROP TABLE _flagged; DROP TABLE _key_hashes; DROP TABLE _dup_candidates; "
                  "DROP TABLE _duplicates; DROP TABLE _rejected; DROP TABLE _files")
     return counts
 
@@ -293,18 +291,18 @@ def drop_relation(conn: duckdb.DuckDBPyConnection, table: str) -> None:
         conn.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} {table}")
 
 
-def _typed_select(contract: SourceContract, extras: list[str], native: frozenset[str], where: str = "",
-                  content_hash: bool = False) -> str:
-    """File rank, line, typed value of every column, and the row's own reasons, for the raw rows `r`
-    matching `where` (every row when empty); with `content_hash`, an md5 of the row's original text.
+def _typed_select(contract: SourceContract, extras: list[str], native: frozenset[str], staged_sources: set[str],
+                  prior_keys: str | None = None, where: str = "") -> str:
+    """Every raw row `r` matching `where` (all when empty), typed and judged in one pass.
 
-    The original text is not kept here (quarantine reads it back from the raw table for the few rejected
-    rows), which keeps this per-row table about half as wide.
+    Columns: file rank, line, typed value of every column, the row's own reasons, a key staged on
+    another day (`prior_reason`), unknown references (`ref_reasons`), whether its key hash repeats
+    (`_repeats`), and, only for a row with a problem or a repeating key, its original text as a JSON
+    record (`_record`, for the quarantine) and the md5 of that text (`_content_hash`, which tells an
+    exact copy from a conflicting one). The original text of good rows is not kept, which keeps this
+    per-row table about half as wide.
     """
     texts = ["f._file_rank", f"r.{LINE_COLUMN}", f"r.{ERROR_COLUMN}"]
-    if content_hash:
-        content = ", ".join(f"coalesce({_raw_text(contract, c, native)}, '')" for c in contract.column_names)
-        texts.append(f"md5(concat_ws('|', {content})) AS _content_hash")
     texts += [f"{_raw_value(c.name, native)} AS {_raw(c.name)}" for c in contract.columns]
     texts += [f"r.{_quote(e)} AS {_quote(e)}" for e in extras]
     parts = ["_file_rank", LINE_COLUMN]
@@ -325,16 +323,60 @@ def _typed_select(contract: SourceContract, extras: list[str], native: frozenset
         reasons.append(f"CASE WHEN NOT ({filled}) THEN '{names}: at least one is required' END")
     # One text of '; '-joined reasons, NULL for a good row (concat_ws skips NULLs; far cheaper than lists).
     parts.append(f"NULLIF(concat_ws('; ', {', '.join(reasons)}), '') AS row_reasons")
-    if content_hash:
-        parts.append("_content_hash")
+    parts += [_raw(c.name) for c in contract.columns]
     typed = (
         f"SELECT {', '.join(parts)} FROM (SELECT {', '.join(texts)} "
         f"FROM raw.{contract.name} r JOIN _files f USING ({FILE_COLUMN}){f' WHERE {where}' if where else ''})"
     )
+    # The key hash is the one `_key_hashes` holds (`_raw_key_hash`): the same expressions on the same values.
     if contract.derived_key_from:
         key_text = _derived_key_text(contract, {c: _quote(c) for c in contract.derived_key_from})
-        typed = f"SELECT md5({key_text}) AS {contract.key[0]}, * FROM ({typed})"
-    return typed
+        typed = f"SELECT md5({key_text}) AS {contract.key[0]}, hash({key_text}) AS _h, * FROM ({typed})"
+    else:
+        typed = f"SELECT hash({', '.join(_quote(k) for k in contract.key)}) AS _h, * FROM ({typed})"
+
+    joins, ref_reasons = ["LEFT JOIN _key_hashes _k ON t._h = _k._h"], []
+    for i, ref in enumerate(contract.references):
+        if ref.target_source not in staged_sources:
+            continue
+        alias = f"_ref{i}"
+        joins.append(
+            f"LEFT JOIN (SELECT DISTINCT {_quote(ref.target_column)} AS _key FROM staged.{ref.target_source}) {alias} "
+            f"ON t.{_quote(ref.column)} = {alias}._key"
+        )
+        ref_reasons.append(
+            f"CASE WHEN t.{_quote(ref.column)} IS NOT NULL AND {alias}._key IS NULL THEN "
+            f"'{ref.column}: \"' || t.{_quote(ref.column)} || '\" is not a known {ref.target_source}.{ref.target_column}' END"
+        )
+    prior = "NULL"
+    if prior_keys is not None:
+        same = " AND ".join(f"t.{_quote(k)} = _prior.{_quote(k)}" for k in contract.key)
+        shown = " || ', ' || ".join(f"coalesce(CAST(t.{_quote(k)} AS VARCHAR), '')" for k in contract.key)
+        # Staged keys are unique, so the join adds no row.
+        joins.append(f"LEFT JOIN (SELECT {', '.join(_quote(k) for k in contract.key)}, true AS _seen "
+                     f"FROM ({prior_keys})) _prior ON {same}")
+        prior = (f"CASE WHEN _prior._seen THEN 'duplicate key ({', '.join(contract.key)}) = ' || {shown} "
+                 "|| ' already staged in another day''s partition' END")
+    refs = f"NULLIF(concat_ws('; ', {', '.join(ref_reasons)}), '')" if ref_reasons else "NULL::VARCHAR"
+    judged = (f"SELECT t.*, _k._h IS NOT NULL AS _repeats, {prior}::VARCHAR AS prior_reason, {refs} AS ref_reasons "
+              f"FROM ({typed}) t {' '.join(joins)}")
+
+    def text(name: str) -> str:
+        return f"CAST({_raw(name)} AS VARCHAR)" if name in native else _raw(name)
+
+    record = ", ".join(
+        f"{_sql_str(c)}, {_sql_str(CONTACT_MASK) if _is_contact(contract, c) else text(c) if c in contract.column_names else _quote(c)}"
+        for c in [*contract.column_names, *extras]
+    )
+    content = ", ".join(f"coalesce({text(c)}, '')" for c in contract.column_names)
+    kept = [*([contract.key[0]] if contract.derived_key_from else []), "_file_rank", LINE_COLUMN,
+            *(_quote(c.name) for c in contract.columns), *(_quote(e) for e in extras),
+            "row_reasons", "_repeats", "prior_reason", "ref_reasons"]
+    return (
+        f"SELECT {', '.join(kept)}, "
+        f"CASE WHEN _repeats OR {FLAGGED} THEN json_object({record})::VARCHAR END AS _record, "
+        f"CASE WHEN _repeats THEN md5(concat_ws('|', {content})) END AS _content_hash FROM ({judged})"
+    )
 
 
 def _derived_key_text(contract: SourceContract, typed: dict[str, str]) -> str:
@@ -505,58 +547,18 @@ def _is_remote(path: str) -> bool:
     return "://" in path
 
 
-def _flagged_select(contract: SourceContract, staged_sources: set[str], prior_keys: str | None = None) -> str:
-    """File rank, line and problems of each row with its own problem, a key staged on another day, or an
-    unknown reference (one pass over every row; only the flagged ones are kept)."""
-    joins, ref_reasons = [], []
-    for i, ref in enumerate(contract.references):
-        if ref.target_source not in staged_sources:
-            continue
-        alias = f"_ref{i}"
-        joins.append(
-            f"LEFT JOIN (SELECT DISTINCT {_quote(ref.target_column)} AS _k FROM staged.{ref.target_source}) {alias} "
-            f"ON t.{_quote(ref.column)} = {alias}._k"
-        )
-        ref_reasons.append(
-            f"CASE WHEN t.{_quote(ref.column)} IS NOT NULL AND {alias}._k IS NULL THEN "
-            f"'{ref.column}: \"' || t.{_quote(ref.column)} || '\" is not a known {ref.target_source}.{ref.target_column}' END"
-        )
-    prior = "NULL"
-    if prior_keys is not None:
-        same = " AND ".join(f"t.{_quote(k)} = _prior.{_quote(k)}" for k in contract.key)
-        shown = " || ', ' || ".join(f"coalesce(CAST(t.{_quote(k)} AS VARCHAR), '')" for k in contract.key)
-        # Staged keys are unique, so the join adds no row.
-        joins.append(f"LEFT JOIN (SELECT {', '.join(_quote(k) for k in contract.key)}, true AS _seen "
-                     f"FROM ({prior_keys})) _prior ON {same}")
-        prior = (f"CASE WHEN _prior._seen THEN 'duplicate key ({', '.join(contract.key)}) = ' || {shown} "
-                 "|| ' already staged in another day''s partition' END")
-    refs = f"NULLIF(concat_ws('; ', {', '.join(ref_reasons)}), '')" if ref_reasons else "NULL"
-    return (
-        f"SELECT * FROM (SELECT t._file_rank, t.{LINE_COLUMN}, t.row_reasons, {prior} AS prior_reason, "
-        f"{refs} AS ref_reasons FROM _typed t {' '.join(joins)}) "
-        "WHERE row_reasons IS NOT NULL OR prior_reason IS NOT NULL OR ref_reasons IS NOT NULL"
-    )
-
-
 def _rejected_select() -> str:
-    """File rank, line and every reason of each rejected row: its own, duplicate key, unknown reference.
+    """File rank, line, every reason and the original record of each rejected row: its own problems,
+    duplicate key, key staged on another day, unknown reference.
 
     References are only reported on rows that are otherwise fine, so each row gets its first problem.
     """
-    return (
-        f"SELECT * FROM (SELECT _file_rank, {LINE_COLUMN}, concat_ws('; ', f.row_reasons, d.reason, f.prior_reason, "
-        "CASE WHEN f.row_reasons IS NULL AND d.reason IS NULL AND f.prior_reason IS NULL THEN f.ref_reasons END) "
-        f"AS reasons FROM _flagged f FULL OUTER JOIN _duplicates d USING (_file_rank, {LINE_COLUMN})) "
-        "WHERE reasons <> ''"
-    )
-
-
-def _raw_text(contract: SourceContract, name: str, native: frozenset[str]) -> str:
-    """A column's original value in the raw table `r` as text, as staging read it."""
-    column = f"r.{_quote(name)}"
-    if name in native:
-        return f"CAST({column} AS VARCHAR)"
-    return _cleaned(column) if name in contract.column_names else column
+    reasons = (f"SELECT _file_rank, {LINE_COLUMN}, concat_ws('; ', f.row_reasons, d.reason, f.prior_reason, "
+               "CASE WHEN f.row_reasons IS NULL AND d.reason IS NULL AND f.prior_reason IS NULL THEN f.ref_reasons END) "
+               f"AS reasons, f._record AS _flagged_record FROM _flagged f FULL OUTER JOIN _duplicates d "
+               f"USING (_file_rank, {LINE_COLUMN})")
+    return (f"SELECT q._file_rank, q.{LINE_COLUMN}, q.reasons, coalesce(q._flagged_record, c._record) AS _record "
+            f"FROM ({reasons}) q LEFT JOIN _dup_candidates c USING (_file_rank, {LINE_COLUMN}) WHERE q.reasons <> ''")
 
 
 def _raw_value(name: str, native: frozenset[str]) -> str:
