@@ -121,3 +121,47 @@ def test_activity_columns_keep_their_types_and_funnel_flags(warehouse):
                          "FROM core.user_activity ORDER BY ALL").fetchall()
     assert flags == [("u1", dt.date(2026, 3, 2), 0, 5, False, False), ("u1", dt.date(2026, 3, 3), 1, 0, False, False),
                      ("u2", dt.date(2026, 3, 2), 0, 0, True, False)]
+
+
+def test_sessions_of_days_with_two_three_and_many_events_match_the_gaps(tmp_path):
+    """Days of two and three events are counted from their first, middle and last times, busier days
+    from their sorted times: every kind agrees with the gaps, including gaps of exactly 30 minutes."""
+    import random
+
+    chooser = random.Random(7)
+    local = ZoneInfo(ZONE)
+    rows = []
+    for user in range(300):
+        start = dt.datetime(2026, 3, 2, 8, 0, tzinfo=local)
+        offsets = [0]
+        for _ in range(chooser.choice([0, 1, 1, 2, 2, 3, 4, 6, 9])):
+            # Gaps around the 30-minute boundary are the ones that matter.
+            gap = chooser.choice([60, SESSION_GAP_SECONDS - 1, SESSION_GAP_SECONDS, SESSION_GAP_SECONDS + 1, 5400])
+            offsets.append(offsets[-1] + gap)
+        chooser.shuffle(offsets)  # the order within a file must not matter
+        rows += [(f"u{user}", start + dt.timedelta(seconds=s), "app_open") for s in offsets]
+    events = pl.DataFrame(
+        {"user_id": [r[0] for r in rows], "occurred_at": [r[1].astimezone(UTC) for r in rows],
+         "event_name": [r[2] for r in rows]},
+        schema={"user_id": pl.String, "occurred_at": pl.Datetime("us", "UTC"), "event_name": pl.String},
+    ).with_columns(event_id=pl.format("e{}", pl.int_range(pl.len())), channel=pl.lit("direct"))
+    folder = tmp_path / "events" / f"{STAGED_PARTITION}=2026-03-02"
+    folder.mkdir(parents=True)
+    events.write_parquet(folder / "part-0.parquet")
+    conn = duckdb.connect()
+    conn.execute(f"SET TimeZone = '{ZONE}'")
+    conn.execute("CREATE SCHEMA staged; CREATE SCHEMA core")
+    conn.execute(f"CREATE VIEW staged.events AS {staged_view_sql(str(tmp_path), 'events')}")
+    conn.execute("CREATE TABLE core.analysis_window AS SELECT DATE '2026-03-03' AS as_of, "
+                 "TIMESTAMPTZ '2026-03-04 00:00:00' AS window_end")
+    conn.execute("CREATE TABLE core.purchases (txn_id VARCHAR, user_id VARCHAR, occurred_at TIMESTAMPTZ, "
+                 "txn_date DATE, amount DECIMAL(18, 2))")
+    refresh_user_activity(conn, str(tmp_path))
+    got = {(u, d): (n, s) for u, d, n, s in conn.execute(
+        "SELECT user_id, activity_date, events, sessions FROM core.user_activity").fetchall()}
+    expected = _expected(events)
+    assert got == expected
+    # Every kind of day is present, and some of each kind hold more than one session.
+    for low, high in ((2, 2), (3, 3), (4, 10)):
+        kinds = [s for (n, s) in expected.values() if low <= n <= high]
+        assert kinds and max(kinds) > 1
