@@ -60,14 +60,18 @@ def channel_roi(context: dg.AssetExecutionContext, analysis: AnalysisResource,
     with warehouse.connection() as conn:
         window_end = "(SELECT window_end FROM core.analysis_window)"
         touchpoints = read_frame(conn, f"SELECT * FROM staged.touchpoints WHERE occurred_at < {window_end}")
+        # Each (anonymous id, user) pair's earliest event stands for all of its events: stitching picks the
+        # earliest, so the map is the same from millions fewer rows.
         events = read_frame(
             conn,
-            f"SELECT user_id, anonymous_id, occurred_at FROM staged.events "
-            f"WHERE user_id IS NOT NULL AND anonymous_id IS NOT NULL AND occurred_at < {window_end}",
+            f"SELECT anonymous_id, user_id, min(occurred_at) AS occurred_at FROM staged.events "
+            f"WHERE user_id IS NOT NULL AND anonymous_id IS NOT NULL AND occurred_at < {window_end} GROUP BY ALL",
         )
+        # Only each user's first purchase can be a conversion; DuckDB narrows them to it.
         purchases = read_frame(
             conn, "SELECT user_id, txn_id, occurred_at, revenue, 'completed' AS status FROM core.purchases"
-            + CONVERSION_FILTERS[analysis.conversion])
+            + CONVERSION_FILTERS[analysis.conversion]
+            + " QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY occurred_at, txn_id) = 1")
         spend = read_frame(
             conn,
             "SELECT date, channel, spend FROM staged.marketing_spend "
