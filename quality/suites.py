@@ -133,7 +133,8 @@ def validate_staged_table(conn: duckdb.DuckDBPyConnection, source: str, min_rows
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         table_frame = pool.submit(find_suspicious)
-        _validate_rows(conn, source, outcome, batch_definition, row_suite, values, selected, missing, empty, batch_rows)
+        rows_sql = _numeric_select(conn, source, selected) if values and not missing else None
+        _validate_rows(conn, rows_sql, outcome, batch_definition, row_suite, empty, batch_rows)
         suspicious = table_frame.result()
 
     volume = [e for e in plan.table_expectations if isinstance(e, gxe.ExpectTableRowCountToBeBetween)]
@@ -148,33 +149,33 @@ def validate_staged_table(conn: duckdb.DuckDBPyConnection, source: str, min_rows
     return outcome
 
 
-def _validate_rows(conn: duckdb.DuckDBPyConnection, source: str, outcome: ValidationOutcome, batch_definition,
-                   row_suite, values: list, selected: list[str], missing: list[str], empty: pd.DataFrame,
-                   batch_rows: int) -> None:
-    """Run the row-level suite over every row in batches (or once on the empty frame when a checked
-    column is missing, so GX reports it)."""
-    if values and not missing:
-        for frame in _batches(conn, _numeric_select(conn, source, selected), batch_rows):
+def _validate_rows(conn: duckdb.DuckDBPyConnection, rows_sql: str | None, outcome: ValidationOutcome,
+                   batch_definition, row_suite, empty: pd.DataFrame, batch_rows: int) -> None:
+    """Run the row-level suite over every row of `rows_sql` in batches (or, when a checked column is
+    missing and `rows_sql` is None, once on the empty frame, so GX reports it)."""
+    if rows_sql is not None:
+        for frame in _batches(conn, rows_sql, batch_rows):
             outcome.rows_checked += len(frame)
             outcome.batches += 1
             _collect(outcome, batch_definition.get_batch(batch_parameters={"dataframe": frame}).validate(row_suite))
-    if values and (missing or outcome.batches == 0):
+    if row_suite.expectations and (rows_sql is None or outcome.batches == 0):
         _collect(outcome, batch_definition.get_batch(batch_parameters={"dataframe": empty}).validate(row_suite))
 
 
 def _table_frame(conn: duckdb.DuckDBPyConnection, source: str, plan: SuitePlan) -> pd.DataFrame:
     """The rows the uniqueness and reference expectations can fail on.
 
-    DuckDB narrows the table to rows whose key repeats or whose reference is unknown (usually none),
-    and GX judges those; the verdicts and unexpected counts are the same as over every key, while
-    shipping every key of fifty million rows to pandas cost gigabytes.
+    DuckDB narrows the table to rows whose key's 64-bit hash repeats (every repeated key is among them,
+    with the odd unequal key whose hash collides) or whose reference is unknown (usually none), and GX
+    judges those rows exactly: the verdicts and unexpected counts are the same as over every row, while
+    shipping every key of fifty million rows to pandas cost gigabytes, and grouping hashes costs less
+    than grouping the keys themselves.
     """
     keys = [f's."{c}"' for c in plan.table_columns]
-    key_list = ", ".join(f'"{c}"' for c in plan.table_columns)
-    same_key = " AND ".join(f's."{c}" IS NOT DISTINCT FROM _repeated."{c}"' for c in plan.table_columns)
+    key_hash = f"hash({', '.join(keys)})"
     # Hash joins on both sides instead of IN-subqueries joined by OR, which DuckDB cannot plan as joins.
-    repeated = (f"LEFT JOIN (SELECT {key_list}, true AS _repeated FROM staged.{source} GROUP BY ALL "
-                f"HAVING count(*) > 1) _repeated ON {same_key}")
+    repeated = (f"LEFT JOIN (SELECT {key_hash} AS _h, true AS _repeated FROM staged.{source} s GROUP BY _h "
+                f"HAVING count(*) > 1) _repeated ON {key_hash} = _repeated._h")
     columns, joins, suspicious = list(keys), [repeated], ["_repeated._repeated"]
     for i, ref in enumerate(plan.references):
         alias = f"_target{i}"
