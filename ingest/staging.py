@@ -168,9 +168,11 @@ def stage_source(
         write_good(f"FROM (SELECT * FROM _typed WHERE NOT _repeats AND NOT ({FLAGGED})) _good", number)
     conn.execute("DROP TABLE _typed")
     conn.execute(f"CREATE OR REPLACE TEMP TABLE _duplicates AS {_duplicates_select(contract)}")
-    # The first of each repeated key, unless it has a problem of its own.
-    write_good(f"FROM (SELECT * FROM _dup_candidates ANTI JOIN _duplicates USING (_file_rank, {LINE_COLUMN}) "
-               f"WHERE NOT ({FLAGGED})) _good", len(chunks))
+    # The first of each repeated key, unless it has a problem of its own (no write, and so no empty file,
+    # when no key hash repeats).
+    if conn.sql("SELECT count(*) FROM _dup_candidates").fetchone()[0]:
+        write_good(f"FROM (SELECT * FROM _dup_candidates ANTI JOIN _duplicates USING (_file_rank, {LINE_COLUMN}) "
+                   f"WHERE NOT ({FLAGGED})) _good", len(chunks))
     if target is not None:
         target.finish()
     conn.execute(f"CREATE OR REPLACE TEMP TABLE _rejected AS {_rejected_select()}")

@@ -82,6 +82,10 @@ def test_one_day_is_restaged_alone_without_the_warehouse(landing, tmp_path):
     counts = result.counts
     assert counts.balanced and counts.rows_in > 0
     assert counts.rows_staged == before  # the same rows again: nothing dropped, nothing doubled
+    # Every file of the restaged partition holds rows: no empty file is left for a step that wrote nothing.
+    with connect(tmp_path / "scratch.duckdb") as scratch:
+        per_file = scratch.execute(f"SELECT file_name, num_rows FROM parquet_file_metadata('{partition}/*.parquet')").fetchall()
+    assert per_file and all(rows > 0 for _, rows in per_file), per_file
     assert result.validation.success and result.validation.rows_checked == counts.rows_staged
     quarantine = pl.read_parquet(result.quarantine_file)
     assert quarantine.height == counts.rows_quarantined
