@@ -65,7 +65,7 @@ def core_purchases(warehouse: WarehouseResource) -> dg.MaterializeResult:
 
 @dg.asset(group_name="core", kinds={"duckdb"}, deps=["analysis_window", "stg_events", "core_purchases"])
 def core_user_activity(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """One row per user per active day up to the as-of date: events, sessions, funnel steps and purchases that day (core.user_activity; events per channel in core.user_channel_days).
+    """One row per user per active day up to the as-of date: events, sessions, funnel steps and purchases that day (core.user_activity; events per channel and month in core.user_channel_months).
 
     Incremental: only the days whose staged events partitions or purchases changed since the last run
     are recomputed (rules in `warehouse/activity.py`); user-level features are built from these daily

@@ -58,7 +58,7 @@ activity AS (
     GROUP BY a.user_id
 ),
 channel_counts AS (
-    SELECT user_id, channel, sum(events) AS n FROM core.user_channel_days GROUP BY ALL
+    SELECT user_id, channel, sum(events) AS n FROM core.user_channel_months GROUP BY ALL
 ),
 channel_mix AS (
     SELECT user_id, first(channel ORDER BY n DESC, channel) AS main_event_channel,

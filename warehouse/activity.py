@@ -2,8 +2,10 @@
 
 `core.user_activity` holds one row per user and local day up to the as-of date: events, product views,
 app opens, the first and last event time, sessions that day, the funnel steps seen that day, purchases
-and purchase amount. `core.user_channel_days` holds events per user, day and channel. User-level
-features (`marts.user_profile`) are recomputed from these two tables, never from raw events.
+and purchase amount. `core.user_channel_months` holds events per user, month (the local month's first
+day) and channel: user profiles only add them up per channel, and a month holds a third as many rows as
+its days would. User-level features (`marts.user_profile`) are recomputed from these two tables, never
+from raw events.
 
 A refresh recomputes only the days that changed since the last one:
 
@@ -12,6 +14,8 @@ A refresh recomputes only the days that changed since the last one:
   fall on before and after the change;
 - days whose completed purchases changed (count, amount and a digest of the transaction ids);
 - days that entered or left the window because the as-of date moved.
+
+The channel counts of every month holding a recomputed day are recomputed whole.
 
 Everything is rebuilt when there is no state yet, when staged events are not local Parquet partitions
 (a DuckDB table, or an object store whose files cannot be fingerprinted cheaply), or when more than
@@ -30,7 +34,7 @@ import duckdb
 
 from ingest.staging import STAGED_PARTITION, partition_glob
 
-STATE_VERSION = "2"
+STATE_VERSION = "3"
 SESSION_GAP_SECONDS = 30 * 60
 FUNNEL_EVENTS = {
     "kyc_passed_event": "kyc_passed", "applied": "loan_apply", "approved": "loan_approved",
@@ -53,7 +57,7 @@ class ActivityRefresh:
 
 
 def refresh_user_activity(conn: duckdb.DuckDBPyConnection, staged_dir: str | None) -> ActivityRefresh:
-    """Bring `core.user_activity` and `core.user_channel_days` up to date with staged events and purchases.
+    """Bring `core.user_activity` and `core.user_channel_months` up to date with staged events and purchases.
 
     Needs `core.analysis_window`, `core.purchases` and `staged.events`.
     """
@@ -72,6 +76,8 @@ def refresh_user_activity(conn: duckdb.DuckDBPyConnection, staged_dir: str | Non
         old_as_of = dt.date.fromisoformat(stored[("window", "as_of")][0])
         if as_of < old_as_of:
             _delete_after(conn, as_of)
+            # Its month's channel counts held the days after it.
+            affected.add(as_of)
         else:
             affected |= _span(old_as_of + dt.timedelta(days=1), as_of)
         old_partitions = {key: value for (kind, key), value in stored.items() if kind == "events"}
@@ -112,7 +118,7 @@ def _full_reason(conn: duckdb.DuckDBPyConnection, stored: dict, partitions: dict
         return "no previous activity state"
     exists = conn.sql(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'core' "
-        "AND table_name IN ('user_activity', 'user_channel_days')").fetchone()[0]
+        "AND table_name IN ('user_activity', 'user_channel_months')").fetchone()[0]
     return None if exists == 2 else "activity tables missing"
 
 
@@ -173,8 +179,8 @@ def _span(first: dt.date, last: dt.date) -> set[dt.date]:
 
 
 def _delete_after(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
-    for table in ("core.user_activity", "core.user_channel_days"):
-        conn.execute(f"DELETE FROM {table} WHERE activity_date > ?", [as_of])
+    conn.execute("DELETE FROM core.user_activity WHERE activity_date > ?", [as_of])
+    conn.execute("DELETE FROM core.user_channel_months WHERE activity_month > ?", [as_of])
 
 
 def _events_source(staged_dir: str | None) -> str:
@@ -275,23 +281,38 @@ def _rebuild(conn: duckdb.DuckDBPyConnection, staged_dir: str | None, days: list
                     GROUP BY ALL)) b
         WHERE a.user_id = b.user_id AND a.activity_date = b.activity_date
     """
+    months = None if days is None else sorted({day.replace(day=1) for day in days})
+    month_where, month_params = _events_filter(None if months is None else _month_days(months))
     channels = f"""
-        SELECT e.user_id, e.activity_date, coalesce(e.channel, '(none)') AS channel, count(*) AS events
+        SELECT e.user_id, date_trunc('month', e.activity_date)::DATE AS activity_month,
+               coalesce(e.channel, '(none)') AS channel, count(*) AS events
         FROM {events} e, core.analysis_window w
-        WHERE e.user_id IS NOT NULL AND e.occurred_at < w.window_end{where}
+        WHERE e.user_id IS NOT NULL AND e.occurred_at < w.window_end{month_where}
         GROUP BY ALL
     """
     activity_params = params + ([days] if days is not None else [])
     if days is None:
         conn.execute(f"CREATE OR REPLACE TABLE core.user_activity AS {activity}", activity_params)
         conn.execute(busy_sessions, params)
-        conn.execute(f"CREATE OR REPLACE TABLE core.user_channel_days AS {channels}", params)
+        conn.execute(f"CREATE OR REPLACE TABLE core.user_channel_months AS {channels}", month_params)
+        # The day-grained table of earlier versions.
+        conn.execute("DROP TABLE IF EXISTS core.user_channel_days")
         return
-    for table in ("core.user_activity", "core.user_channel_days"):
-        conn.execute(f"DELETE FROM {table} WHERE activity_date IN (SELECT unnest(CAST(? AS DATE[])))", [days])
+    conn.execute("DELETE FROM core.user_activity WHERE activity_date IN (SELECT unnest(CAST(? AS DATE[])))", [days])
+    conn.execute("DELETE FROM core.user_channel_months WHERE activity_month IN (SELECT unnest(CAST(? AS DATE[])))",
+                 [months])
     conn.execute(f"INSERT INTO core.user_activity {activity}", activity_params)
     conn.execute(busy_sessions, params)
-    conn.execute(f"INSERT INTO core.user_channel_days {channels}", params)
+    conn.execute(f"INSERT INTO core.user_channel_months {channels}", month_params)
+
+
+def _month_days(months: list[dt.date]) -> list[dt.date]:
+    """Every day of the given months (each given by its first day), in order."""
+    days = []
+    for first in months:
+        following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        days += sorted(_span(first, following - dt.timedelta(days=1)))
+    return days
 
 
 def _save_state(conn: duckdb.DuckDBPyConnection, as_of: dt.date, partitions: dict[str, str] | None,

@@ -14,7 +14,7 @@ from warehouse import connect, read_frame
 from warehouse.activity import refresh_user_activity
 
 ACTIVITY = "SELECT * FROM core.user_activity ORDER BY user_id, activity_date"
-CHANNELS = "SELECT * FROM core.user_channel_days ORDER BY user_id, activity_date, channel"
+CHANNELS = "SELECT * FROM core.user_channel_months ORDER BY user_id, activity_month, channel"
 
 
 @pytest.fixture(scope="module")
@@ -141,4 +141,29 @@ def test_a_new_day_refreshes_only_the_changed_days_and_matches_a_rebuild(landing
         assert refresh_user_activity(conn, str(staged_dir)).full
         rebuilt = read_frame(conn, ACTIVITY), read_frame(conn, CHANNELS)
     for left, right in zip(incremental, rebuilt):
+        assert left.equals(right)
+
+
+def test_an_earlier_as_of_date_drops_the_later_days_and_matches_a_rebuild(landing, tmp_path):
+    staged_dir = tmp_path / "staged"
+    with connect(tmp_path / "w.duckdb") as conn:
+        stage_all(conn, landing, staged_dir)
+        build_window_and_purchases(conn)
+        assert refresh_user_activity(conn, str(staged_dir)).full
+        as_of = conn.sql("SELECT as_of FROM core.analysis_window").fetchone()[0]
+        # Back to a day that is not the last of its month, so that month's channel counts must shrink.
+        earlier = as_of - dt.timedelta(days=2)
+        if (earlier + dt.timedelta(days=1)).day == 1:
+            earlier -= dt.timedelta(days=1)
+        conn.execute("UPDATE core.analysis_window SET as_of = ?, "
+                     "window_end = (CAST(? AS DATE) + INTERVAL 1 DAY)::TIMESTAMP::TIMESTAMPTZ", [earlier, earlier])
+        conn.execute("DELETE FROM core.purchases WHERE txn_date > ?", [earlier])
+        refresh = refresh_user_activity(conn, str(staged_dir))
+        assert not refresh.full, refresh
+        moved = read_frame(conn, ACTIVITY), read_frame(conn, CHANNELS)
+        assert moved[0]["activity_date"].max() == earlier
+        conn.execute("DROP TABLE core.user_activity_state")
+        assert refresh_user_activity(conn, str(staged_dir)).full
+        rebuilt = read_frame(conn, ACTIVITY), read_frame(conn, CHANNELS)
+    for left, right in zip(moved, rebuilt):
         assert left.equals(right)

@@ -87,10 +87,10 @@ def test_days_are_local_and_sessions_split_on_thirty_minute_gaps(warehouse):
     assert got[("u1", dt.date(2026, 3, 2))] == (5, 2)
     assert got[("u1", dt.date(2026, 3, 3))] == (1, 1)
     assert got[("u2", dt.date(2026, 3, 2))] == (3, 2)
-    channels = conn.execute("SELECT user_id, activity_date, channel, events FROM core.user_channel_days "
+    # Channel counts are per local month: u1's day after local midnight is still March.
+    channels = conn.execute("SELECT user_id, activity_month, channel, events FROM core.user_channel_months "
                             "ORDER BY ALL").fetchall()
-    assert channels == [("u1", dt.date(2026, 3, 2), "direct", 5), ("u1", dt.date(2026, 3, 3), "direct", 1),
-                        ("u2", dt.date(2026, 3, 2), "direct", 3)]
+    assert channels == [("u1", dt.date(2026, 3, 1), "direct", 6), ("u2", dt.date(2026, 3, 1), "direct", 3)]
 
 
 def test_without_partitions_the_same_activity_is_built(warehouse):
