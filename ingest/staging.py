@@ -8,6 +8,7 @@ and is recorded per source and run in `quarantine.row_accounting`.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,7 +16,14 @@ from pathlib import Path
 import duckdb
 
 from ingest.contracts import CONTRACTS, Column, SourceContract
-from ingest.landing import ERROR_COLUMN, FILE_COLUMN, LINE_COLUMN, META_COLUMNS, find_source_files, load_landing_files
+from ingest.landing import (
+    ERROR_COLUMN,
+    FILE_COLUMN,
+    LINE_COLUMN,
+    META_COLUMNS,
+    find_source_files,
+    load_landing_files,
+)
 
 MONEY_PATTERN = r"^-?[0-9]+(\.[0-9]{1,2})?$"
 INTEGER_PATTERN = r"^-?[0-9]+$"
@@ -330,12 +338,11 @@ def _typed_select(contract: SourceContract, extras: list[str], native: frozenset
         f"SELECT {', '.join(parts)} FROM (SELECT {', '.join(texts)} "
         f"FROM raw.{contract.name} r JOIN _files f USING ({FILE_COLUMN}){f' WHERE {where}' if where else ''})"
     )
-    # The key hash is the one `_key_hashes` holds (`_raw_key_hash`): the same expressions on the same values.
+    # The same hash `_key_hashes` holds (`_raw_key_hash`), here of the typed columns.
+    derived = ""
     if contract.derived_key_from:
-        key_text = _derived_key_text(contract, {c: _quote(c) for c in contract.derived_key_from})
-        typed = f"SELECT md5({key_text}) AS {contract.key[0]}, hash({key_text}) AS _h, * FROM ({typed})"
-    else:
-        typed = f"SELECT hash({', '.join(_quote(k) for k in contract.key)}) AS _h, * FROM ({typed})"
+        derived = f"md5({_derived_key_text(contract, {c: _quote(c) for c in contract.derived_key_from})}) AS {contract.key[0]}, "
+    typed = f"SELECT {derived}{_key_hash(contract, _quote)} AS _h, * FROM ({typed})"
 
     joins, ref_reasons = ["LEFT JOIN _key_hashes _k ON t._h = _k._h"], []
     for i, ref in enumerate(contract.references):
@@ -396,13 +403,19 @@ def _derived_key_text(contract: SourceContract, typed: dict[str, str]) -> str:
 
 def _raw_key_hash(contract: SourceContract, native: frozenset[str]) -> str:
     """A 64-bit hash of a row's typed key, computed straight from the raw row `r` (no other column typed)."""
-    def typed(name: str) -> str:
-        return _typed_value(contract.column(name), _raw_value(name, native), name in native)[0]
+    return _key_hash(contract, lambda name: _typed_value(contract.column(name), _raw_value(name, native),
+                                                         name in native)[0])
 
+
+def _key_hash(contract: SourceContract, value: Callable[[str], str]) -> str:
+    """A 64-bit hash of a row's key, given the SQL of each key column's typed value.
+
+    For a derived key it hashes the text the key is the md5 of: equal keys have equal text, so its hash
+    is as good a filter.
+    """
     if contract.derived_key_from:
-        # The text the key is the md5 of: equal keys have equal text, so its hash is as good a filter.
-        return f"hash({_derived_key_text(contract, {c: typed(c) for c in contract.derived_key_from})})"
-    return f"hash({', '.join(typed(k) for k in contract.key)})"
+        return f"hash({_derived_key_text(contract, {c: value(c) for c in contract.derived_key_from})})"
+    return f"hash({', '.join(value(k) for k in contract.key)})"
 
 
 def _chunks(conn: duckdb.DuckDBPyConnection, chunk_rows: int) -> list[tuple[str, str]]:

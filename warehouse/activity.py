@@ -224,6 +224,7 @@ def _rebuild(conn: duckdb.DuckDBPyConnection, staged_dir: str | None, days: list
     codes = " ".join(f"WHEN '{name}' THEN {1 << i}" for i, name in enumerate(FUNNEL_EVENTS.values()))
     flags = ", ".join(f"(_seen & {1 << i}) <> 0 AS {column}" for i, column in enumerate(FUNNEL_EVENTS))
     gap_us = SESSION_GAP_SECONDS * 1_000_000
+    window_events = _window_events(events, where)
     purchase_where = "" if days is None else " WHERE txn_date IN (SELECT unnest(CAST(? AS DATE[])))"
     activity = f"""
         WITH events AS (
@@ -233,9 +234,7 @@ def _rebuild(conn: duckdb.DuckDBPyConnection, staged_dir: str | None, days: list
                    min(occurred_at) AS first_event_at, max(occurred_at) AS last_event_at,
                    sum(epoch_us(occurred_at)) AS _sum_us,
                    bit_or(CASE event_name {codes} ELSE 0 END) AS _seen
-            FROM (SELECT e.user_id, e.event_name, e.occurred_at, e.activity_date
-                  FROM {events} e, core.analysis_window w
-                  WHERE e.user_id IS NOT NULL AND e.occurred_at < w.window_end{where})
+            FROM {window_events}
             GROUP BY ALL
         ), days AS (
             SELECT * EXCLUDE (_seen, _sum_us), {flags},
@@ -273,9 +272,7 @@ def _rebuild(conn: duckdb.DuckDBPyConnection, staged_dir: str | None, days: list
         FROM (SELECT user_id, activity_date,
                      1 + len(list_filter(list_zip(_sorted[2:], _sorted[:-1]), gap -> gap[1] - gap[2] > {gap_us})) AS sessions
               FROM (SELECT user_id, activity_date, list_sort(list(epoch_us(occurred_at))) AS _sorted
-                    FROM (SELECT e.user_id, e.occurred_at, e.activity_date
-                          FROM {events} e, core.analysis_window w
-                          WHERE e.user_id IS NOT NULL AND e.occurred_at < w.window_end{where})
+                    FROM {window_events}
                     SEMI JOIN (SELECT user_id, activity_date FROM core.user_activity WHERE sessions IS NULL)
                          USING (user_id, activity_date)
                     GROUP BY ALL)) b
@@ -284,10 +281,9 @@ def _rebuild(conn: duckdb.DuckDBPyConnection, staged_dir: str | None, days: list
     months = None if days is None else sorted({day.replace(day=1) for day in days})
     month_where, month_params = _events_filter(None if months is None else _month_days(months))
     channels = f"""
-        SELECT e.user_id, date_trunc('month', e.activity_date)::DATE AS activity_month,
-               coalesce(e.channel, '(none)') AS channel, count(*) AS events
-        FROM {events} e, core.analysis_window w
-        WHERE e.user_id IS NOT NULL AND e.occurred_at < w.window_end{month_where}
+        SELECT user_id, date_trunc('month', activity_date)::DATE AS activity_month,
+               coalesce(channel, '(none)') AS channel, count(*) AS events
+        FROM {_window_events(events, month_where)}
         GROUP BY ALL
     """
     activity_params = params + ([days] if days is not None else [])
@@ -304,6 +300,13 @@ def _rebuild(conn: duckdb.DuckDBPyConnection, staged_dir: str | None, days: list
     conn.execute(f"INSERT INTO core.user_activity {activity}", activity_params)
     conn.execute(busy_sessions, params)
     conn.execute(f"INSERT INTO core.user_channel_months {channels}", month_params)
+
+
+def _window_events(events: str, where: str) -> str:
+    """Events of known users before the window end, matching `where` (from `_events_filter`)."""
+    return (f"(SELECT e.user_id, e.event_name, e.channel, e.occurred_at, e.activity_date "
+            f"FROM {events} e, core.analysis_window w "
+            f"WHERE e.user_id IS NOT NULL AND e.occurred_at < w.window_end{where})")
 
 
 def _month_days(months: list[dt.date]) -> list[dt.date]:
