@@ -15,7 +15,8 @@ A refresh recomputes only the days that changed since the last one:
 - days whose completed purchases changed (count, amount and a digest of the transaction ids);
 - days that entered or left the window because the as-of date moved.
 
-The channel counts of every month holding a recomputed day are recomputed whole.
+The channel counts of every month holding a recomputed day are recomputed whole. Both tables are
+computed one month at a time, so the aggregation's hash table stays in memory.
 
 Everything is rebuilt when there is no state yet, when staged events are not local Parquet partitions
 (a DuckDB table, or an object store whose files cannot be fingerprinted cheaply), or when more than
@@ -204,9 +205,8 @@ def _events_source(staged_dir: str | None) -> str:
     )
 
 
-def _events_filter(days: list[dt.date] | None) -> tuple[str, list]:
-    if days is None:
-        return "", []
+def _events_filter(days: list[dt.date]) -> tuple[str, list]:
+    """SQL (after a WHERE) and parameters keeping the events of the given local days (in order)."""
     # The range lets DuckDB skip Parquet row groups by their occurred_at statistics.
     return (
         " AND e.occurred_at >= CAST(? AS DATE)::TIMESTAMP::TIMESTAMPTZ "
@@ -217,15 +217,56 @@ def _events_filter(days: list[dt.date] | None) -> tuple[str, list]:
 
 
 def _rebuild(conn: duckdb.DuckDBPyConnection, staged_dir: str | None, days: list[dt.date] | None) -> None:
-    """Recompute the given days (None: everything) of both activity tables."""
-    where, params = _events_filter(days)
+    """Recompute the given days (None: every day) of both activity tables, one month at a time.
+
+    A month's user-days fit in memory as one hash table; all 26 million of the scale set at once spilled
+    to disk and took a sixth longer.
+    """
     events = _events_source(staged_dir)
+    if days is None:
+        months = _months_with_data(conn, events)
+    else:
+        months = sorted({day.replace(day=1) for day in days})
+        conn.execute("DELETE FROM core.user_activity WHERE activity_date IN (SELECT unnest(CAST(? AS DATE[])))",
+                     [days])
+        conn.execute("DELETE FROM core.user_channel_months WHERE activity_month IN (SELECT unnest(CAST(? AS DATE[])))",
+                     [months])
+    for number, month in enumerate(months):
+        whole_month = _month_days([month])
+        recomputed = whole_month if days is None else [day for day in days if day.replace(day=1) == month]
+        _rebuild_month(conn, events, recomputed, whole_month, create=days is None and number == 0)
+    if days is None:
+        # The day-grained channel table of earlier versions.
+        conn.execute("DROP TABLE IF EXISTS core.user_channel_days")
+
+
+def _months_with_data(conn: duckdb.DuckDBPyConnection, events: str) -> list[dt.date]:
+    """First days of the months holding an event in the window or a purchase (at least one month, so
+    the tables are created even when there is nothing to count)."""
+    as_of = conn.sql("SELECT as_of FROM core.analysis_window").fetchone()[0]
+    months = [month for (month,) in conn.sql(
+        f"SELECT DISTINCT date_trunc('month', activity_date)::DATE FROM {_window_events(events, '')} "
+        "UNION SELECT DISTINCT date_trunc('month', txn_date)::DATE FROM core.purchases").fetchall()
+        if month is not None]
+    return sorted(months) or [as_of.replace(day=1)]
+
+
+def _rebuild_month(conn: duckdb.DuckDBPyConnection, events: str, days: list[dt.date], whole_month: list[dt.date],
+                   create: bool) -> None:
+    """Add the activity of `days` and the channel counts of their month (`whole_month`, its every day)
+    to both tables, created first when `create`."""
+    where, params = _events_filter(days)
     # The funnel steps seen are one bit each of a single bit_or: one aggregate instead of one per step.
     codes = " ".join(f"WHEN '{name}' THEN {1 << i}" for i, name in enumerate(FUNNEL_EVENTS.values()))
     flags = ", ".join(f"(_seen & {1 << i}) <> 0 AS {column}" for i, column in enumerate(FUNNEL_EVENTS))
     gap_us = SESSION_GAP_SECONDS * 1_000_000
     window_events = _window_events(events, where)
-    purchase_where = "" if days is None else " WHERE txn_date IN (SELECT unnest(CAST(? AS DATE[])))"
+    # A session ends after 30 minutes without an event; a day's first event opens one. A day spanning at
+    # most 30 minutes holds one session; with two or three events the gaps follow from the first, last
+    # and (for three) middle time. Listing the event times of every day cost more than the rest of the
+    # aggregation: only the days of four or more events spanning over 30 minutes (about one in sixteen)
+    # list them, sort them and count the long gaps between neighbours (no lambda captures the list: a
+    # captured expression is evaluated once per element).
     activity = f"""
         WITH events AS (
             SELECT user_id, activity_date, count(*) AS events,
@@ -242,64 +283,45 @@ def _rebuild(conn: duckdb.DuckDBPyConnection, staged_dir: str | None, days: list
                    -- With three events the middle one is the sum less the first and the last.
                    _sum_us - epoch_us(first_event_at) - epoch_us(last_event_at) AS _middle_us
             FROM events
+        ), busy AS (
+            SELECT user_id, activity_date,
+                   1 + len(list_filter(list_zip(_sorted[2:], _sorted[:-1]), gap -> gap[1] - gap[2] > {gap_us})) AS _busy_sessions
+            FROM (SELECT user_id, activity_date, list_sort(list(epoch_us(occurred_at))) AS _sorted
+                  FROM {window_events}
+                  SEMI JOIN (SELECT user_id, activity_date FROM days WHERE events > 3 AND _span_us > {gap_us})
+                       USING (user_id, activity_date)
+                  GROUP BY ALL)
         ), purchases AS (
             SELECT user_id, txn_date AS activity_date, count(*) AS purchases, sum(amount) AS purchase_amount
-            FROM core.purchases{purchase_where} GROUP BY ALL
+            FROM core.purchases WHERE txn_date IN (SELECT unnest(CAST(? AS DATE[]))) GROUP BY ALL
         )
         SELECT user_id, activity_date, coalesce(events, 0) AS events,
                coalesce(product_views, 0)::BIGINT AS product_views, coalesce(app_opens, 0)::BIGINT AS app_opens, coalesce(purchases, 0) AS purchases,
                coalesce(purchase_amount, 0)::DECIMAL(18, 2) AS purchase_amount,
                first_event_at, last_event_at,
-               -- A session ends after 30 minutes without an event; a day's first event opens one. A day
-               -- spanning at most 30 minutes holds one session; with two or three events the gaps follow
-               -- from the first, last and (for three) middle time. Busier days are left NULL here and
-               -- counted by `busy_sessions` below.
                CASE WHEN events IS NULL THEN 0
                     WHEN _span_us <= {gap_us} THEN 1
                     WHEN events = 2 THEN 2
                     WHEN events = 3 THEN 1 + (_middle_us - epoch_us(first_event_at) > {gap_us})::INTEGER
                                            + (epoch_us(last_event_at) - _middle_us > {gap_us})::INTEGER
+                    ELSE _busy_sessions
                END::BIGINT AS sessions,
                {', '.join(f'coalesce({c}, false) AS {c}' for c in FUNNEL_EVENTS)}
-        FROM days FULL OUTER JOIN purchases USING (user_id, activity_date)
+        FROM days LEFT JOIN busy USING (user_id, activity_date) FULL OUTER JOIN purchases USING (user_id, activity_date)
     """
-    # Listing the event times of every day cost more than the rest of the aggregation; only the days of
-    # four or more events spanning over 30 minutes (about one in sixteen) need them. They sort their
-    # times and count the long gaps between neighbours (no lambda captures the list: a captured
-    # expression is evaluated once per element).
-    busy_sessions = f"""
-        UPDATE core.user_activity a SET sessions = b.sessions
-        FROM (SELECT user_id, activity_date,
-                     1 + len(list_filter(list_zip(_sorted[2:], _sorted[:-1]), gap -> gap[1] - gap[2] > {gap_us})) AS sessions
-              FROM (SELECT user_id, activity_date, list_sort(list(epoch_us(occurred_at))) AS _sorted
-                    FROM {window_events}
-                    SEMI JOIN (SELECT user_id, activity_date FROM core.user_activity WHERE sessions IS NULL)
-                         USING (user_id, activity_date)
-                    GROUP BY ALL)) b
-        WHERE a.user_id = b.user_id AND a.activity_date = b.activity_date
-    """
-    months = None if days is None else sorted({day.replace(day=1) for day in days})
-    month_where, month_params = _events_filter(None if months is None else _month_days(months))
+    channels_where, channels_params = _events_filter(whole_month)
     channels = f"""
         SELECT user_id, date_trunc('month', activity_date)::DATE AS activity_month,
                coalesce(channel, '(none)') AS channel, count(*) AS events
-        FROM {_window_events(events, month_where)}
+        FROM {_window_events(events, channels_where)}
         GROUP BY ALL
     """
-    activity_params = params + ([days] if days is not None else [])
-    if days is None:
-        conn.execute(f"CREATE OR REPLACE TABLE core.user_activity AS {activity}", activity_params)
-        conn.execute(busy_sessions, params)
-        conn.execute(f"CREATE OR REPLACE TABLE core.user_channel_months AS {channels}", month_params)
-        # The day-grained table of earlier versions.
-        conn.execute("DROP TABLE IF EXISTS core.user_channel_days")
-        return
-    conn.execute("DELETE FROM core.user_activity WHERE activity_date IN (SELECT unnest(CAST(? AS DATE[])))", [days])
-    conn.execute("DELETE FROM core.user_channel_months WHERE activity_month IN (SELECT unnest(CAST(? AS DATE[])))",
-                 [months])
-    conn.execute(f"INSERT INTO core.user_activity {activity}", activity_params)
-    conn.execute(busy_sessions, params)
-    conn.execute(f"INSERT INTO core.user_channel_months {channels}", month_params)
+    if create:
+        conn.execute(f"CREATE OR REPLACE TABLE core.user_activity AS {activity}", [*params, *params, days])
+        conn.execute(f"CREATE OR REPLACE TABLE core.user_channel_months AS {channels}", channels_params)
+    else:
+        conn.execute(f"INSERT INTO core.user_activity {activity}", [*params, *params, days])
+        conn.execute(f"INSERT INTO core.user_channel_months {channels}", channels_params)
 
 
 def _window_events(events: str, where: str) -> str:
