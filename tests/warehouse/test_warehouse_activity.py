@@ -165,3 +165,43 @@ def test_sessions_of_days_with_two_three_and_many_events_match_the_gaps(tmp_path
     for low, high in ((2, 2), (3, 3), (4, 10)):
         kinds = [s for (n, s) in expected.values() if low <= n <= high]
         assert kinds and max(kinds) > 1
+
+
+def test_a_rebuild_over_several_months_keeps_one_row_per_user_and_day(tmp_path):
+    """The rebuild goes a month at a time: days on both sides of a month end, a purchase-only day in a
+    month without events and an event filed under the previous month's last UTC day each land once."""
+    local = ZoneInfo(ZONE)
+    times = [
+        ("u1", dt.datetime(2026, 2, 28, 23, 50, tzinfo=local)),
+        # 16:10 UTC on 02-28: filed under February, local day March 1.
+        ("u1", dt.datetime(2026, 3, 1, 0, 10, tzinfo=local)),
+        ("u1", dt.datetime(2026, 3, 31, 12, 0, tzinfo=local)),
+        ("u2", dt.datetime(2026, 4, 1, 9, 0, tzinfo=local)),
+        ("u2", dt.datetime(2026, 4, 1, 9, 5, tzinfo=local)),
+    ]
+    events = pl.DataFrame(
+        {"user_id": [u for u, _ in times], "occurred_at": [t.astimezone(UTC) for _, t in times]},
+        schema={"user_id": pl.String, "occurred_at": pl.Datetime("us", "UTC")},
+    ).with_columns(event_id=pl.format("e{}", pl.int_range(pl.len())), event_name=pl.lit("app_open"),
+                   channel=pl.lit("direct"), file_day=pl.col("occurred_at").dt.date())
+    for (day,), part in events.group_by("file_day"):
+        folder = tmp_path / "events" / f"{STAGED_PARTITION}={day}"
+        folder.mkdir(parents=True)
+        part.drop("file_day").write_parquet(folder / "part-0.parquet")
+    conn = duckdb.connect()
+    conn.execute(f"SET TimeZone = '{ZONE}'")
+    conn.execute("CREATE SCHEMA staged; CREATE SCHEMA core")
+    conn.execute(f"CREATE VIEW staged.events AS {staged_view_sql(str(tmp_path), 'events')}")
+    conn.execute("CREATE TABLE core.analysis_window AS SELECT DATE '2026-04-30' AS as_of, "
+                 "TIMESTAMPTZ '2026-05-01 00:00:00' AS window_end")
+    conn.execute("CREATE TABLE core.purchases AS SELECT 't1' AS txn_id, 'u3' AS user_id, "
+                 "TIMESTAMPTZ '2026-01-15 10:00:00' AS occurred_at, DATE '2026-01-15' AS txn_date, "
+                 "12.50::DECIMAL(18, 2) AS amount")
+    refresh_user_activity(conn, str(tmp_path))
+    rows = conn.execute("SELECT user_id, activity_date, events, purchases FROM core.user_activity ORDER BY ALL").fetchall()
+    assert rows == [
+        ("u1", dt.date(2026, 2, 28), 1, 0), ("u1", dt.date(2026, 3, 1), 1, 0), ("u1", dt.date(2026, 3, 31), 1, 0),
+        ("u2", dt.date(2026, 4, 1), 2, 0), ("u3", dt.date(2026, 1, 15), 0, 1),
+    ]
+    months = conn.execute("SELECT user_id, activity_month, events FROM core.user_channel_months ORDER BY ALL").fetchall()
+    assert months == [("u1", dt.date(2026, 2, 1), 1), ("u1", dt.date(2026, 3, 1), 2), ("u2", dt.date(2026, 4, 1), 2)]
