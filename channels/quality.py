@@ -49,20 +49,34 @@ def channel_payback(users: pl.DataFrame, purchases: pl.DataFrame, spend: pl.Data
         .agg(pl.col("revenue").cast(pl.Float64).sum())
     )
     # Each user counts only in the months their cohort has reached, in numerator and denominator alike,
-    # so young cohorts neither dilute nor inflate the older months of the curve.
-    user_months = (
-        users.filter(pl.col("signup_date") <= as_of)
-        .select("user_id", "acquisition_channel",
-                pl.int_ranges(0, _months_between(pl.col("signup_date"), pl.lit(as_of)) + 1).alias("month"))
-        .explode("month", empty_as_null=False)
-        .with_columns(pl.col("month").cast(pl.Int64))
-        .join(per_user_month, on=["user_id", "month"], how="left")
-        .sort("user_id", "month")
-        .with_columns(pl.col("revenue").fill_null(0.0).cum_sum().over("user_id").alias("cumulative"))
+    # so young cohorts neither dilute nor inflate the older months of the curve. A user's revenue of
+    # month k is in their cumulative revenue of every month from k to their cohort's age: it is added
+    # at k and taken off after the age, and a running sum per channel gives the total over the users
+    # still counted, without a row per user and month.
+    ages = users.filter(pl.col("signup_date") <= as_of).select(
+        "user_id", "acquisition_channel", _months_between(pl.col("signup_date"), pl.lit(as_of)).alias("age"))
+    counted = per_user_month.join(ages, on="user_id", how="inner")
+    steps = pl.concat([
+        counted.select("acquisition_channel", "month", pl.col("revenue").alias("change")),
+        counted.select("acquisition_channel", (pl.col("age") + 1).alias("month"), (-pl.col("revenue")).alias("change")),
+    ]).group_by("acquisition_channel", "month").agg(pl.col("change").sum())
+    reached = ages.group_by("acquisition_channel", "age").agg(pl.len().alias("reached"))
+    months = (
+        ages.group_by("acquisition_channel").agg(pl.int_range(0, pl.col("age").max() + 1).alias("month"))
+        .explode("month").with_columns(pl.col("month").cast(pl.Int64))
+    )
+    curve = (
+        months.join(steps, on=["acquisition_channel", "month"], how="left")
+        .join(reached.rename({"age": "month"}), on=["acquisition_channel", "month"], how="left")
+        .sort("acquisition_channel", "month", descending=[False, True])
+        # Users old enough for a month: those whose age is that month or more.
+        .with_columns(pl.col("reached").fill_null(0).cum_sum().over("acquisition_channel").alias("users"))
+        .sort("acquisition_channel", "month")
+        .with_columns(pl.col("change").fill_null(0.0).cum_sum().over("acquisition_channel").alias("cumulative"))
     )
     return (
-        user_months.group_by("acquisition_channel", "month")
-        .agg(pl.len().cast(pl.Int64).alias("users"), pl.col("cumulative").mean().alias("cumulative_revenue_per_user"))
+        curve.with_columns(pl.col("users").cast(pl.Int64),
+                           (pl.col("cumulative") / pl.col("users")).alias("cumulative_revenue_per_user"))
         .join(_cac(users, spend), on="acquisition_channel", how="left")
         .sort("acquisition_channel", "month")
         .select("acquisition_channel", "month", "users", "cumulative_revenue_per_user", "cac")
