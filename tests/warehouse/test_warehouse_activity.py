@@ -46,10 +46,9 @@ def _events() -> pl.DataFrame:
                               file_day=pl.col("occurred_at").dt.date())
 
 
-@pytest.fixture()
-def warehouse(tmp_path):
-    staged = tmp_path / "staged"
-    events = _events()
+def _staged_warehouse(staged, events: pl.DataFrame, as_of: dt.date) -> duckdb.DuckDBPyConnection:
+    """A warehouse whose staged events are `events` written as daily partitions (by their `file_day`),
+    with the analysis window ending after `as_of` and no purchases."""
     for (day,), part in events.group_by("file_day"):
         folder = staged / "events" / f"{STAGED_PARTITION}={day}"
         folder.mkdir(parents=True)
@@ -58,11 +57,19 @@ def warehouse(tmp_path):
     conn.execute(f"SET TimeZone = '{ZONE}'")
     conn.execute("CREATE SCHEMA staged; CREATE SCHEMA core")
     conn.execute(f"CREATE VIEW staged.events AS {staged_view_sql(str(staged), 'events')}")
-    conn.execute("CREATE TABLE core.analysis_window AS SELECT DATE '2026-03-03' AS as_of, "
-                 "TIMESTAMPTZ '2026-03-04 00:00:00' AS window_end")
+    conn.execute("CREATE TABLE core.analysis_window AS SELECT CAST(? AS DATE) AS as_of, "
+                 "CAST(CAST(? AS DATE) + 1 AS TIMESTAMPTZ) AS window_end", [as_of, as_of])
     conn.execute("CREATE TABLE core.purchases (txn_id VARCHAR, user_id VARCHAR, occurred_at TIMESTAMPTZ, "
                  "txn_date DATE, amount DECIMAL(18, 2))")
-    yield conn, str(staged), events
+    return conn
+
+
+@pytest.fixture()
+def warehouse(tmp_path):
+    staged = tmp_path / "staged"
+    events = _events()
+    conn = _staged_warehouse(staged, events, dt.date(2026, 3, 3))
+    yield conn, str(staged), events.drop("file_day")
     conn.close()
 
 
@@ -144,18 +151,9 @@ def test_sessions_of_days_with_two_three_and_many_events_match_the_gaps(tmp_path
         {"user_id": [r[0] for r in rows], "occurred_at": [r[1].astimezone(UTC) for r in rows],
          "event_name": [r[2] for r in rows]},
         schema={"user_id": pl.String, "occurred_at": pl.Datetime("us", "UTC"), "event_name": pl.String},
-    ).with_columns(event_id=pl.format("e{}", pl.int_range(pl.len())), channel=pl.lit("direct"))
-    folder = tmp_path / "events" / f"{STAGED_PARTITION}=2026-03-02"
-    folder.mkdir(parents=True)
-    events.write_parquet(folder / "part-0.parquet")
-    conn = duckdb.connect()
-    conn.execute(f"SET TimeZone = '{ZONE}'")
-    conn.execute("CREATE SCHEMA staged; CREATE SCHEMA core")
-    conn.execute(f"CREATE VIEW staged.events AS {staged_view_sql(str(tmp_path), 'events')}")
-    conn.execute("CREATE TABLE core.analysis_window AS SELECT DATE '2026-03-03' AS as_of, "
-                 "TIMESTAMPTZ '2026-03-04 00:00:00' AS window_end")
-    conn.execute("CREATE TABLE core.purchases (txn_id VARCHAR, user_id VARCHAR, occurred_at TIMESTAMPTZ, "
-                 "txn_date DATE, amount DECIMAL(18, 2))")
+    ).with_columns(event_id=pl.format("e{}", pl.int_range(pl.len())), channel=pl.lit("direct"),
+                   file_day=pl.lit(dt.date(2026, 3, 2)))
+    conn = _staged_warehouse(tmp_path, events, dt.date(2026, 3, 3))
     refresh_user_activity(conn, str(tmp_path))
     got = {(u, d): (n, s) for u, d, n, s in conn.execute(
         "SELECT user_id, activity_date, events, sessions FROM core.user_activity").fetchall()}
@@ -184,19 +182,9 @@ def test_a_rebuild_over_several_months_keeps_one_row_per_user_and_day(tmp_path):
         schema={"user_id": pl.String, "occurred_at": pl.Datetime("us", "UTC")},
     ).with_columns(event_id=pl.format("e{}", pl.int_range(pl.len())), event_name=pl.lit("app_open"),
                    channel=pl.lit("direct"), file_day=pl.col("occurred_at").dt.date())
-    for (day,), part in events.group_by("file_day"):
-        folder = tmp_path / "events" / f"{STAGED_PARTITION}={day}"
-        folder.mkdir(parents=True)
-        part.drop("file_day").write_parquet(folder / "part-0.parquet")
-    conn = duckdb.connect()
-    conn.execute(f"SET TimeZone = '{ZONE}'")
-    conn.execute("CREATE SCHEMA staged; CREATE SCHEMA core")
-    conn.execute(f"CREATE VIEW staged.events AS {staged_view_sql(str(tmp_path), 'events')}")
-    conn.execute("CREATE TABLE core.analysis_window AS SELECT DATE '2026-04-30' AS as_of, "
-                 "TIMESTAMPTZ '2026-05-01 00:00:00' AS window_end")
-    conn.execute("CREATE TABLE core.purchases AS SELECT 't1' AS txn_id, 'u3' AS user_id, "
-                 "TIMESTAMPTZ '2026-01-15 10:00:00' AS occurred_at, DATE '2026-01-15' AS txn_date, "
-                 "12.50::DECIMAL(18, 2) AS amount")
+    conn = _staged_warehouse(tmp_path, events, dt.date(2026, 4, 30))
+    conn.execute("INSERT INTO core.purchases VALUES ('t1', 'u3', TIMESTAMPTZ '2026-01-15 10:00:00', "
+                 "DATE '2026-01-15', 12.50)")
     refresh_user_activity(conn, str(tmp_path))
     rows = conn.execute("SELECT user_id, activity_date, events, purchases FROM core.user_activity ORDER BY ALL").fetchall()
     assert rows == [
