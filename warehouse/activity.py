@@ -232,9 +232,8 @@ def _rebuild(conn: duckdb.DuckDBPyConnection, staged_dir: str | None, days: list
         conn.execute("DELETE FROM core.user_channel_months WHERE activity_month IN (SELECT unnest(CAST(? AS DATE[])))",
                      [months])
     for number, month in enumerate(months):
-        whole_month = _month_days([month])
-        recomputed = whole_month if days is None else [day for day in days if day.replace(day=1) == month]
-        _rebuild_month(conn, events, recomputed, whole_month, create=days is None and number == 0)
+        recomputed = _month_days([month]) if days is None else [day for day in days if day.replace(day=1) == month]
+        _rebuild_month(conn, events, recomputed, create=days is None and number == 0)
     if days is None:
         # The day-grained channel table of earlier versions.
         conn.execute("DROP TABLE IF EXISTS core.user_channel_days")
@@ -251,10 +250,9 @@ def _months_with_data(conn: duckdb.DuckDBPyConnection, events: str) -> list[dt.d
     return sorted(months) or [as_of.replace(day=1)]
 
 
-def _rebuild_month(conn: duckdb.DuckDBPyConnection, events: str, days: list[dt.date], whole_month: list[dt.date],
-                   create: bool) -> None:
-    """Add the activity of `days` and the channel counts of their month (`whole_month`, its every day)
-    to both tables, created first when `create`."""
+def _rebuild_month(conn: duckdb.DuckDBPyConnection, events: str, days: list[dt.date], create: bool) -> None:
+    """Add the activity of `days` (all in one month) and the channel counts of their whole month to both
+    tables, created first when `create`."""
     where, params = _events_filter(days)
     # The funnel steps seen are one bit each of a single bit_or: one aggregate instead of one per step.
     codes = " ".join(f"WHEN '{name}' THEN {1 << i}" for i, name in enumerate(FUNNEL_EVENTS.values()))
@@ -309,18 +307,20 @@ def _rebuild_month(conn: duckdb.DuckDBPyConnection, events: str, days: list[dt.d
                {', '.join(f'coalesce({c}, false) AS {c}' for c in FUNNEL_EVENTS)}
         FROM days LEFT JOIN busy USING (user_id, activity_date) FULL OUTER JOIN purchases USING (user_id, activity_date)
     """
-    channels_where, channels_params = _events_filter(whole_month)
+    channels_where, channels_params = _events_filter(_month_days([days[0].replace(day=1)]))
     channels = f"""
         SELECT user_id, date_trunc('month', activity_date)::DATE AS activity_month,
                coalesce(channel, '(none)') AS channel, count(*) AS events
         FROM {_window_events(events, channels_where)}
         GROUP BY ALL
     """
+    # The events of the days are read twice (all of them, then the busy days'), the purchases once.
+    activity_params = [*params, *params, days]
     if create:
-        conn.execute(f"CREATE OR REPLACE TABLE core.user_activity AS {activity}", [*params, *params, days])
+        conn.execute(f"CREATE OR REPLACE TABLE core.user_activity AS {activity}", activity_params)
         conn.execute(f"CREATE OR REPLACE TABLE core.user_channel_months AS {channels}", channels_params)
     else:
-        conn.execute(f"INSERT INTO core.user_activity {activity}", [*params, *params, days])
+        conn.execute(f"INSERT INTO core.user_activity {activity}", activity_params)
         conn.execute(f"INSERT INTO core.user_channel_months {channels}", channels_params)
 
 
