@@ -35,26 +35,41 @@ previous_purchase AS (
 -- Activity, sessions and funnel steps come from the per-user-per-day rows, never from raw events, in
 -- one pass over them. A session ends after 30 minutes without an event: each day counts its own
 -- sessions, and a day whose first event follows the previous active day's last one within 30 minutes
--- continues that session (purchase-only days have no events and are skipped by IGNORE NULLS).
+-- continues that session. Both events then lie within 30 minutes of the midnight between them (an
+-- earlier active day is a whole day away), so only days starting or ending that close to midnight are
+-- paired, instead of ordering every user's days.
+midnights AS (
+    SELECT CAST(d AS DATE) AS activity_date, epoch(CAST(CAST(d AS DATE) AS TIMESTAMPTZ)) AS day_start,
+           epoch(CAST(CAST(d AS DATE) + 1 AS TIMESTAMPTZ)) AS day_end
+    FROM (SELECT min(activity_date) AS first_day, max(activity_date) AS last_day FROM core.user_activity) b,
+         generate_series(b.first_day, b.last_day, INTERVAL 1 DAY) t(d)
+),
+continued AS (
+    SELECT s.user_id, count(*) AS continued_days
+    FROM (SELECT a.user_id, a.activity_date, epoch(a.first_event_at) AS first_at
+          FROM core.user_activity a JOIN midnights m USING (activity_date)
+          WHERE a.events > 0 AND epoch(a.first_event_at) - m.day_start <= {SESSION_GAP_SECONDS}) s
+    JOIN (SELECT a.user_id, a.activity_date + 1 AS next_day, epoch(a.last_event_at) AS last_at
+          FROM core.user_activity a JOIN midnights m USING (activity_date)
+          WHERE a.events > 0 AND m.day_end - epoch(a.last_event_at) <= {SESSION_GAP_SECONDS}) e
+      ON e.user_id = s.user_id AND e.next_day = s.activity_date
+    WHERE s.first_at - e.last_at <= {SESSION_GAP_SECONDS}
+    GROUP BY s.user_id
+),
 activity AS (
     SELECT a.user_id, count(*) FILTER (WHERE events > 0) AS active_days, sum(events) AS event_count,
            sum(product_views) AS product_views, max(activity_date) AS last_active_date,
            count(*) FILTER (WHERE events > 0 AND activity_date > w.as_of - 7) AS active_days_7d,
            count(*) FILTER (WHERE events > 0 AND activity_date > w.as_of - 30) AS active_days_30d,
            count(*) FILTER (WHERE events > 0 AND activity_date > w.as_of - 90) AS active_days_90d,
-           -- In epoch seconds: subtracting time-zone-aware timestamps costs a calendar calculation per row.
-           sum(sessions) FILTER (WHERE events > 0)
-               - count(*) FILTER (WHERE events > 0 AND epoch(first_event_at) - previous_last <= {SESSION_GAP_SECONDS})
-               AS sessions,
+           sum(sessions) FILTER (WHERE events > 0) AS day_sessions,
            bool_or(kyc_passed_event) FILTER (WHERE events > 0) AS kyc_passed_event,
            bool_or(applied) FILTER (WHERE events > 0) AS applied,
            bool_or(approved) FILTER (WHERE events > 0) AS approved,
            bool_or(drawn) FILTER (WHERE events > 0) AS drawn,
            bool_or(repaying) FILTER (WHERE events > 0) AS repaying,
            bool_or(risk_assessed) FILTER (WHERE events > 0) AS risk_assessed
-    FROM (SELECT *, lag(epoch(last_event_at) IGNORE NULLS) OVER (PARTITION BY user_id ORDER BY activity_date)
-                        AS previous_last
-          FROM core.user_activity) a, w
+    FROM core.user_activity a, w
     GROUP BY a.user_id
 ),
 channel_counts AS (
@@ -90,7 +105,7 @@ SELECT u.user_id, u.signup_at, p.first_txn_at, p.last_txn_at,
        coalesce(a.active_days_7d, 0) AS active_days_7d,
        coalesce(a.active_days_30d, 0) AS active_days_30d,
        coalesce(a.active_days_90d, 0) AS active_days_90d,
-       coalesce(a.sessions, 0) AS sessions,
+       coalesce(a.day_sessions - coalesce(c.continued_days, 0), 0) AS sessions,
        cm.main_event_channel,
        coalesce(cm.marketing_channels, 0) AS marketing_channels,
        -- Funnel stages: the furthest step reached (rules in docs/segments.md).
@@ -112,6 +127,7 @@ FROM users u CROSS JOIN w
 LEFT JOIN purchases p USING (user_id)
 LEFT JOIN previous_purchase pp USING (user_id)
 LEFT JOIN activity a USING (user_id)
+LEFT JOIN continued c USING (user_id)
 LEFT JOIN channel_mix cm USING (user_id)
 ORDER BY u.user_id
 """
