@@ -59,7 +59,9 @@ def channel_roi(context: dg.AssetExecutionContext, analysis: AnalysisResource,
     notes: list[str] = []
     with warehouse.connection() as conn:
         window_end = "(SELECT window_end FROM core.analysis_window)"
-        touchpoints = read_frame(conn, f"SELECT * FROM staged.touchpoints WHERE occurred_at < {window_end}")
+        # Only the columns attribution reads: campaign and cost would be millions of values carried for nothing.
+        touchpoints = read_frame(conn, "SELECT touchpoint_id, user_id, anonymous_id, occurred_at, channel, touch_type "
+                                       f"FROM staged.touchpoints WHERE occurred_at < {window_end}")
         # Each (anonymous id, user) pair's earliest event stands for all of its events: stitching picks the
         # earliest, so the map is the same from millions fewer rows.
         events = read_frame(
