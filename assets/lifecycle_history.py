@@ -31,14 +31,17 @@ clocks AS (
     SELECT s.snapshot_date, d.user_id, d.first_day, d.txn_date AS last_day, d.previous_day
     FROM snapshots s JOIN purchase_days d ON d.txn_date <= s.snapshot_date AND d.next_day > s.snapshot_date
 )
-SELECT s.snapshot_date, u.user_id,
+-- The stage depends on the clocks alone, so users with the same clocks at a snapshot are counted together.
+SELECT s.snapshot_date,
        s.snapshot_date - CAST(u.signup_at AS DATE) AS tenure_days,
        s.snapshot_date - c.last_day AS recency_days,
        s.snapshot_date - c.first_day AS first_txn_age_days,
-       c.last_day - c.previous_day AS gap_before_last_txn_days
+       c.last_day - c.previous_day AS gap_before_last_txn_days,
+       count(*) AS users
 FROM snapshots s
 JOIN staged.users u ON CAST(u.signup_at AS DATE) <= s.snapshot_date
 LEFT JOIN clocks c ON c.snapshot_date = s.snapshot_date AND c.user_id = u.user_id
+GROUP BY ALL
 """
 
 
@@ -53,7 +56,7 @@ def lifecycle_counts(warehouse: WarehouseResource) -> dg.MaterializeResult:
         counts = (
             clocks.with_columns(lifecycle_stage_expr())
             .group_by("snapshot_date", "lifecycle_stage")
-            .agg(pl.len().cast(pl.Int64).alias("users"))
+            .agg(pl.col("users").sum().cast(pl.Int64))
             .with_columns((pl.col("users") / pl.col("users").sum().over("snapshot_date")).alias("share"))
             .sort("snapshot_date", "lifecycle_stage")
         )
