@@ -32,8 +32,8 @@ previous_purchase AS (
     FROM core.purchases c JOIN purchases p USING (user_id)
     WHERE c.txn_date < p.last_txn_date GROUP BY c.user_id
 ),
--- Activity, sessions and funnel steps come from the per-user-per-day rows, never from raw events, in
--- one pass over them. A session ends after 30 minutes without an event: each day counts its own
+-- Activity, sessions and funnel steps come from the per-user-per-day rows, never from raw events.
+-- A session ends after 30 minutes without an event: each day counts its own
 -- sessions, and a day whose first event follows the previous active day's last one within 30 minutes
 -- continues that session. Both events then lie within 30 minutes of the midnight between them (an
 -- earlier active day is a whole day away), so only days starting or ending that close to midnight are
@@ -44,17 +44,22 @@ midnights AS (
     FROM (SELECT min(activity_date) AS first_day, max(activity_date) AS last_day FROM core.user_activity) b,
          generate_series(b.first_day, b.last_day, INTERVAL 1 DAY) t(d)
 ),
+day_edges AS (
+    SELECT * FROM (
+        SELECT a.user_id, a.activity_date, epoch(a.first_event_at) AS first_at, epoch(a.last_event_at) AS last_at,
+               epoch(a.first_event_at) - m.day_start <= {SESSION_GAP_SECONDS} AS starts_near_midnight,
+               m.day_end - epoch(a.last_event_at) <= {SESSION_GAP_SECONDS} AS ends_near_midnight
+        FROM core.user_activity a JOIN midnights m USING (activity_date)
+        WHERE a.events > 0)
+    WHERE starts_near_midnight OR ends_near_midnight
+),
 continued AS (
-    SELECT s.user_id, count(*) AS continued_days
-    FROM (SELECT a.user_id, a.activity_date, epoch(a.first_event_at) AS first_at
-          FROM core.user_activity a JOIN midnights m USING (activity_date)
-          WHERE a.events > 0 AND epoch(a.first_event_at) - m.day_start <= {SESSION_GAP_SECONDS}) s
-    JOIN (SELECT a.user_id, a.activity_date + 1 AS next_day, epoch(a.last_event_at) AS last_at
-          FROM core.user_activity a JOIN midnights m USING (activity_date)
-          WHERE a.events > 0 AND m.day_end - epoch(a.last_event_at) <= {SESSION_GAP_SECONDS}) e
-      ON e.user_id = s.user_id AND e.next_day = s.activity_date
-    WHERE s.first_at - e.last_at <= {SESSION_GAP_SECONDS}
-    GROUP BY s.user_id
+    SELECT day.user_id, count(*) AS continued_days
+    FROM day_edges day JOIN day_edges previous
+      ON previous.user_id = day.user_id AND previous.activity_date + 1 = day.activity_date
+    WHERE day.starts_near_midnight AND previous.ends_near_midnight
+      AND day.first_at - previous.last_at <= {SESSION_GAP_SECONDS}
+    GROUP BY day.user_id
 ),
 activity AS (
     SELECT a.user_id, count(*) FILTER (WHERE events > 0) AS active_days, sum(events) AS event_count,
