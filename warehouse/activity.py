@@ -208,12 +208,10 @@ def _events_source(staged_dir: str | None) -> str:
 def _events_filter(days: list[dt.date]) -> tuple[str, list]:
     """SQL (after a WHERE) and parameters keeping the events of the given local days (in order)."""
     # The range lets DuckDB skip Parquet row groups by their occurred_at statistics.
-    return (
-        " AND e.occurred_at >= CAST(? AS DATE)::TIMESTAMP::TIMESTAMPTZ "
-        "AND e.occurred_at < (CAST(? AS DATE) + 1)::TIMESTAMP::TIMESTAMPTZ "
-        "AND e.activity_date IN (SELECT unnest(CAST(? AS DATE[])))",
-        [days[0], days[-1], days],
-    )
+    where = (" AND e.occurred_at >= CAST(? AS DATE)::TIMESTAMP::TIMESTAMPTZ "
+             "AND e.occurred_at < (CAST(? AS DATE) + 1)::TIMESTAMP::TIMESTAMPTZ "
+             "AND e.activity_date IN (SELECT unnest(CAST(? AS DATE[])))")
+    return where, [days[0], days[-1], days]
 
 
 def _rebuild(conn: duckdb.DuckDBPyConnection, staged_dir: str | None, days: list[dt.date] | None) -> None:
