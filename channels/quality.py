@@ -41,21 +41,20 @@ def channel_payback(users: pl.DataFrame, purchases: pl.DataFrame, spend: pl.Data
     """
     require_columns(users, ["user_id", "acquisition_channel", "signup_date"], "users")
     require_columns(purchases, ["user_id", "txn_date", "revenue"], "purchases")
-    months_since = _months_between(pl.col("signup_date"), pl.col("txn_date"))
-    per_user_month = (
-        purchases.join(users, on="user_id", how="inner")
-        .filter(pl.col("txn_date").is_between(pl.col("signup_date"), pl.lit(as_of)))
-        .group_by("user_id", months_since.alias("month"))
-        .agg(pl.col("revenue").cast(pl.Float64).sum())
-    )
     # Each user counts only in the months their cohort has reached, in numerator and denominator alike,
     # so young cohorts neither dilute nor inflate the older months of the curve. A user's revenue of
     # month k is in their cumulative revenue of every month from k to their cohort's age: it is added
     # at k and taken off after the age, and a running sum per channel gives the total over the users
     # still counted, without a row per user and month.
     ages = users.filter(pl.col("signup_date") <= as_of).select(
-        "user_id", "acquisition_channel", _months_between(pl.col("signup_date"), pl.lit(as_of)).alias("age"))
-    counted = per_user_month.join(ages, on="user_id", how="inner")
+        "user_id", "acquisition_channel", "signup_date",
+        _months_between(pl.col("signup_date"), pl.lit(as_of)).alias("age"))
+    counted = (
+        purchases.join(ages, on="user_id", how="inner")
+        .filter(pl.col("txn_date").is_between(pl.col("signup_date"), pl.lit(as_of)))
+        .select("acquisition_channel", _months_between(pl.col("signup_date"), pl.col("txn_date")).alias("month"),
+                "age", pl.col("revenue").cast(pl.Float64))
+    )
     steps = pl.concat([
         counted.select("acquisition_channel", "month", pl.col("revenue").alias("change")),
         counted.select("acquisition_channel", (pl.col("age") + 1).alias("month"), (-pl.col("revenue")).alias("change")),
