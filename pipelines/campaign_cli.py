@@ -16,7 +16,6 @@ launch decide for the moment they run.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -25,14 +24,17 @@ from zoneinfo import ZoneInfo
 import yaml
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_DENIED = 0, 1, 2, 3, 4
-DEFAULT_ROLES = Path("config/roles.yaml")
-DEFAULT_UNSUBSCRIBE = "https://example.com/unsubscribe"
-DEFAULT_EXPORT_DIR = Path("out/exports")
 
 
 def sendgrid_api_key() -> str | None:
     """The SendGrid key from the environment (never logged or stored), or None."""
-    return os.environ.get("SENDGRID_API_KEY") or os.environ.get("FINGROWTH_SENDGRID_API_KEY")
+    return _env().sendgrid_key()
+
+
+def _env():
+    from pipelines.settings import Settings
+
+    return Settings.from_env()
 
 
 def add_campaign_commands(commands: argparse._SubParsersAction) -> None:
@@ -102,10 +104,11 @@ def _guarded(handler):
 def _actor(action: str):
     from campaigns.registry import PermissionDenied, load_roles, require, resolve_actor
 
-    path = Path(os.environ.get("FINGROWTH_ROLES") or DEFAULT_ROLES)
+    settings = _env()
+    path = settings.roles
     if not path.is_file():
         raise PermissionDenied(f"no roles file ({path}); set FINGROWTH_ROLES")
-    actor = resolve_actor(os.environ.get("FINGROWTH_USER"), load_roles(path))
+    actor = resolve_actor(settings.user, load_roles(path))
     require(actor, action)
     return actor
 
@@ -178,7 +181,7 @@ def _plan(args: argparse.Namespace) -> int:
     with conn:
         campaign, template, status, variants, statuses = _campaign_and_template(conn, args.file, require_approved=False)
         plan = plan_campaign(conn, campaign, template, actor.user, _as_of(conn, args, zone),
-                             os.environ.get("FINGROWTH_UNSUBSCRIBE_URL", DEFAULT_UNSUBSCRIBE), "plan", zone,
+                             _env().unsubscribe_url, "plan", zone,
                              send_at=_send_instant(campaign, launch_now=False), variant_templates=variants)
     print(f"campaign {campaign.campaign_id}: channel {campaign.channel}; template {template.key} ({status}), "
           f"rules {plan.result.rule_version}")
@@ -228,7 +231,7 @@ def _launch(args: argparse.Namespace) -> int:
                              config.unsubscribe_base_url, "launch", zone,
                              send_at=_send_instant(campaign, args.now), variant_templates=variants)
         if exporting:
-            out_dir = args.out or Path(os.environ.get("FINGROWTH_EXPORT_DIR") or DEFAULT_EXPORT_DIR)
+            out_dir = args.out or _env().export_dir
             report = export_batches(conn, campaign_id=campaign.campaign_id, channel=campaign.channel, template=template,
                                     eligible=eligible_people(plan, conn), out_dir=out_dir, actor=actor.user,
                                     live=args.live, batch_size=config.batch_size,
@@ -273,17 +276,17 @@ def _launch(args: argparse.Namespace) -> int:
 def _sender_config(template, live: bool):
     from campaigns.delivery import SenderConfig
 
-    group = os.environ.get("FINGROWTH_SENDGRID_ASM_GROUP")
-    if live and not group:
+    settings = _env()
+    if live and not settings.sendgrid_asm_group:
         raise ValueError("a live send needs FINGROWTH_SENDGRID_ASM_GROUP (the unsubscribe group)")
     return SenderConfig(
-        from_email=os.environ.get("FINGROWTH_SENDER_EMAIL", "marketing@example.com"),
-        from_name=os.environ.get("FINGROWTH_SENDER_NAME", template.sender_legal_name),
-        asm_group_id=int(group or 0),
-        host=os.environ.get("FINGROWTH_SENDGRID_HOST", "https://api.sendgrid.com"),
-        batch_size=int(os.environ.get("FINGROWTH_SENDGRID_BATCH_SIZE", "1000")),
-        timeout_seconds=float(os.environ.get("FINGROWTH_SENDGRID_TIMEOUT", "10")),
-        unsubscribe_base_url=os.environ.get("FINGROWTH_UNSUBSCRIBE_URL", DEFAULT_UNSUBSCRIBE),
+        from_email=settings.sender_email,
+        from_name=settings.sender_name or template.sender_legal_name,
+        asm_group_id=int(settings.sendgrid_asm_group or 0),
+        host=settings.sendgrid_host,
+        batch_size=settings.sendgrid_batch_size,
+        timeout_seconds=settings.sendgrid_timeout,
+        unsubscribe_base_url=settings.unsubscribe_url,
     )
 
 

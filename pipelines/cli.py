@@ -8,7 +8,6 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 from pipelines.campaign_cli import add_campaign_commands
@@ -83,21 +82,10 @@ def _sample_data(args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace, landing: Path) -> Settings:
-    settings = Settings.from_env()
-    values: dict[str, object] = {"landing": landing}
-    if args.warehouse:
-        values["warehouse"] = args.warehouse
-    if args.out:
-        values["out"] = args.out
-    if args.as_of:
-        values["as_of"] = args.as_of
-    if args.targets:
-        values["targets"] = args.targets
-    if args.holdout_weeks is not None:
-        if args.holdout_weeks < 1:
-            raise ValueError("--holdout-weeks must be at least 1")
-        values["holdout_weeks"] = args.holdout_weeks
-    return replace(settings, **values).validated()
+    if args.holdout_weeks is not None and args.holdout_weeks < 1:
+        raise ValueError("--holdout-weeks must be at least 1")
+    return Settings.from_env(landing=landing, warehouse=args.warehouse, out=args.out, as_of=args.as_of,
+                             targets=args.targets, holdout_weeks=args.holdout_weeks)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -162,7 +150,7 @@ def _instance() -> Iterator:
     from dagster import DagsterInstance
     from dagster._core.instance.ref import InstanceRef
 
-    if os.environ.get("DAGSTER_HOME"):
+    if Settings.from_env().dagster_home:
         with DagsterInstance.get() as instance:
             yield instance
         return

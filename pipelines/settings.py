@@ -1,118 +1,224 @@
-"""Run settings, read once from the environment (and overridden by the CLI)."""
+"""Every setting the project reads from the environment, typed and validated in one place.
+
+This module is the only one that reads `os.environ`. Each field names its environment variable(s); the
+command line overrides them (`Settings.from_env(**overrides)`), and code builds what it needs from the
+settings object (resources, the campaign service, the webhook server). To add a setting, add one field
+here (and to `assets.resources.AnalysisResource` if an asset reads it); the README's settings tables are
+checked against these fields by the tests.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 DEFAULT_LANDING = Path("data/landing")
 DEFAULT_WAREHOUSE = Path("data/fingrowth.duckdb")
 DEFAULT_OUT = Path("out")
 DEFAULT_TARGETS = Path("config/targets.yaml")
+DEFAULT_ROLES = Path("config/roles.yaml")
 CONVERSIONS = ("first_transaction", "first_credit", "first_wealth")
 MEMORY_PATTERN = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
 OBJECT_STORE_SCHEMES = ("s3://", "gs://", "gcs://", "az://", "abfss://", "r2://")
+MAX_SENDGRID_BATCH = 1000
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Where data comes from and goes to, and the knobs of an analysis run.
+class SettingsError(ValueError):
+    """One or more settings are invalid; the message names each variable and what is wrong."""
 
-    Environment variables: FINGROWTH_LANDING, FINGROWTH_WAREHOUSE, FINGROWTH_OUT, FINGROWTH_AS_OF,
-    FINGROWTH_TIMEZONE, FINGROWTH_LANGUAGE (en|zh), FINGROWTH_MIN_GROUP_SIZE, FINGROWTH_CLV_HORIZON_DAYS,
-    FINGROWTH_CAMPAIGNS_DIR, FINGROWTH_ATTRIBUTION_LOOKBACK_DAYS (default 30), FINGROWTH_CONVERSION
-    (first_transaction | first_credit | first_wealth), FINGROWTH_RULE_SEGMENTS (YAML of analysts' segments), FINGROWTH_HOLDOUT_WEEKS (lifetime-value holdout check; default half the
-    history, at most 39), FINGROWTH_TARGETS (YAML of executive KPI targets; default config/targets.yaml
-    when it exists), FINGROWTH_STAGED_DIR (daily Parquet partitions of staged event-like sources;
-    default `staged/` next to the warehouse file; a local folder or an object-store URL such as
-    s3://bucket/fingrowth/staged, read and written by DuckDB's httpfs extension),
-    FINGROWTH_DUCKDB_MEMORY_LIMIT (e.g. 4GB; default half the machine's memory) and
-    FINGROWTH_DUCKDB_THREADS (default: every core).
-    """
 
-    landing: Path = DEFAULT_LANDING
-    warehouse: Path = DEFAULT_WAREHOUSE
-    out: Path = DEFAULT_OUT
-    as_of: date | None = None
-    timezone: str = "Asia/Shanghai"
-    language: str = "en"
-    min_group_size: int = 10
-    clv_horizon_days: int = 365
-    campaigns_dir: Path | None = None
-    targets: Path | None = None
-    holdout_weeks: int | None = None
-    attribution_lookback_days: int = 30
-    conversion: str = "first_transaction"
-    rule_segments: Path | None = None
-    staged_dir: str | None = None
-    duckdb_memory_limit: str | None = None
-    duckdb_threads: int | None = None
+def _setting(default: Any, env: str | tuple[str, ...], doc: str) -> Any:
+    names = (env,) if isinstance(env, str) else env
+    return Field(default, description=doc, json_schema_extra={"env": list(names)})
+
+
+class Settings(BaseModel):
+    """Where data comes from and goes to, the knobs of an analysis run, and how campaigns are delivered."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Analytics runs.
+    landing: Path = _setting(DEFAULT_LANDING, "FINGROWTH_LANDING", "landing folder")
+    warehouse: Path = _setting(DEFAULT_WAREHOUSE, "FINGROWTH_WAREHOUSE", "DuckDB file")
+    out: Path = _setting(DEFAULT_OUT, "FINGROWTH_OUT", "output folder (dashboards go to `OUT/dashboards/`)")
+    as_of: date | None = _setting(None, "FINGROWTH_AS_OF", "analysis date (default: latest in the data)")
+    timezone: str = _setting("Asia/Shanghai", "FINGROWTH_TIMEZONE",
+                             "business time zone: timestamps without offset, local days, cohorts")
+    language: Literal["en", "zh"] = _setting("en", "FINGROWTH_LANGUAGE", "dashboard labels, `en` or `zh`")
+    min_group_size: int = _setting(10, "FINGROWTH_MIN_GROUP_SIZE", "no dashboard shows a group smaller than this")
+    clv_horizon_days: int = _setting(365, "FINGROWTH_CLV_HORIZON_DAYS", "lifetime-value horizon")
+    campaigns_dir: Path | None = _setting(None, "FINGROWTH_CAMPAIGNS_DIR",
+                                          "folder of campaign YAML files for the dry run (default: bundled example)")
+    conversion: Literal["first_transaction", "first_credit", "first_wealth"] = _setting(
+        "first_transaction", "FINGROWTH_CONVERSION", "what counts as a conversion for attribution")
+    attribution_lookback_days: int = _setting(30, "FINGROWTH_ATTRIBUTION_LOOKBACK_DAYS",
+                                              "touches count towards a conversion within this many days before it")
+    holdout_weeks: int | None = _setting(None, "FINGROWTH_HOLDOUT_WEEKS",
+                                         "weeks held out to check the lifetime-value model (default: half the "
+                                         "history, at most 39)")
+    rule_segments: Path | None = _setting(None, "FINGROWTH_RULE_SEGMENTS",
+                                          "YAML of analysts' rule-based segments (default: shipped examples)")
+    targets: Path | None = _setting(None, "FINGROWTH_TARGETS",
+                                    "YAML of 30-day executive KPI targets (default `config/targets.yaml` when present)")
+    staged_dir: str | None = _setting(None, "FINGROWTH_STAGED_DIR",
+                                      "daily Parquet partitions of staged event-like sources: a folder or an "
+                                      "object-store URL (default `staged/` next to the warehouse file)")
+    duckdb_memory_limit: str | None = _setting(None, "FINGROWTH_DUCKDB_MEMORY_LIMIT",
+                                               "DuckDB `memory_limit` (e.g. `4GB`; default half the machine's memory)")
+    duckdb_threads: int | None = _setting(None, "FINGROWTH_DUCKDB_THREADS", "DuckDB `threads` (default every core)")
+
+    # Campaigns: who acts, and how messages are delivered.
+    user: str | None = _setting(None, "FINGROWTH_USER", "the acting user of campaign and template commands")
+    roles: Path = _setting(DEFAULT_ROLES, "FINGROWTH_ROLES", "roles file `users: {name: role}`")
+    sendgrid_api_key: SecretStr | None = _setting(None, ("SENDGRID_API_KEY", "FINGROWTH_SENDGRID_API_KEY"),
+                                                  "SendGrid API key for live sends (never printed or stored)")
+    sendgrid_host: str = _setting("https://api.sendgrid.com", "FINGROWTH_SENDGRID_HOST",
+                                  "SendGrid API host (e.g. `https://api.eu.sendgrid.com`)")
+    sender_email: str = _setting("marketing@example.com", "FINGROWTH_SENDER_EMAIL", "From address")
+    sender_name: str | None = _setting(None, "FINGROWTH_SENDER_NAME",
+                                       "From name (default: the template's sender legal name)")
+    sendgrid_asm_group: int | None = _setting(None, "FINGROWTH_SENDGRID_ASM_GROUP",
+                                              "SendGrid unsubscribe group (required for live e-mail sends)")
+    sendgrid_batch_size: int = _setting(MAX_SENDGRID_BATCH, "FINGROWTH_SENDGRID_BATCH_SIZE",
+                                        "recipients per SendGrid request (at most 1,000)")
+    sendgrid_timeout: float = _setting(10.0, "FINGROWTH_SENDGRID_TIMEOUT", "seconds before a SendGrid request times out")
+    unsubscribe_url: str = _setting("https://example.com/unsubscribe", "FINGROWTH_UNSUBSCRIBE_URL",
+                                    "base of every recipient's unsubscribe link")
+    export_dir: Path = _setting(Path("out/exports"), "FINGROWTH_EXPORT_DIR", "folder of SMS and push vendor files")
+    sendgrid_webhook_public_key: SecretStr | None = _setting(
+        None, "FINGROWTH_SENDGRID_WEBHOOK_PUBLIC_KEY",
+        "the signed Event Webhook's verification key (base64 DER; never printed)")
+
+    # Dagster.
+    dagster_home: Path | None = _setting(None, "DAGSTER_HOME",
+                                         "Dagster instance folder (default: `.dagster/` beside `dagster.yaml`)")
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        settings = cls()
-        values: dict[str, object] = {}
-        if env.get("FINGROWTH_LANDING"):
-            values["landing"] = Path(env["FINGROWTH_LANDING"])
-        if env.get("FINGROWTH_WAREHOUSE"):
-            values["warehouse"] = Path(env["FINGROWTH_WAREHOUSE"])
-        if env.get("FINGROWTH_OUT"):
-            values["out"] = Path(env["FINGROWTH_OUT"])
-        if env.get("FINGROWTH_AS_OF"):
-            values["as_of"] = parse_as_of(env["FINGROWTH_AS_OF"])
-        if env.get("FINGROWTH_TIMEZONE"):
-            values["timezone"] = env["FINGROWTH_TIMEZONE"]
-        if env.get("FINGROWTH_LANGUAGE"):
-            values["language"] = env["FINGROWTH_LANGUAGE"]
-        if env.get("FINGROWTH_MIN_GROUP_SIZE"):
-            values["min_group_size"] = _positive_int("FINGROWTH_MIN_GROUP_SIZE", env["FINGROWTH_MIN_GROUP_SIZE"])
-        if env.get("FINGROWTH_CLV_HORIZON_DAYS"):
-            values["clv_horizon_days"] = _positive_int("FINGROWTH_CLV_HORIZON_DAYS", env["FINGROWTH_CLV_HORIZON_DAYS"])
-        if env.get("FINGROWTH_CAMPAIGNS_DIR"):
-            values["campaigns_dir"] = Path(env["FINGROWTH_CAMPAIGNS_DIR"])
-        if env.get("FINGROWTH_ATTRIBUTION_LOOKBACK_DAYS"):
-            values["attribution_lookback_days"] = _positive_int(
-                "FINGROWTH_ATTRIBUTION_LOOKBACK_DAYS", env["FINGROWTH_ATTRIBUTION_LOOKBACK_DAYS"])
-        if env.get("FINGROWTH_CONVERSION"):
-            values["conversion"] = env["FINGROWTH_CONVERSION"]
-        if env.get("FINGROWTH_RULE_SEGMENTS"):
-            values["rule_segments"] = Path(env["FINGROWTH_RULE_SEGMENTS"])
-        if env.get("FINGROWTH_HOLDOUT_WEEKS"):
-            values["holdout_weeks"] = _positive_int("FINGROWTH_HOLDOUT_WEEKS", env["FINGROWTH_HOLDOUT_WEEKS"])
-        if env.get("FINGROWTH_TARGETS"):
-            values["targets"] = Path(env["FINGROWTH_TARGETS"])
-        elif DEFAULT_TARGETS.is_file():
-            values["targets"] = DEFAULT_TARGETS
-        if env.get("FINGROWTH_STAGED_DIR"):
-            values["staged_dir"] = env["FINGROWTH_STAGED_DIR"]
-        if env.get("FINGROWTH_DUCKDB_MEMORY_LIMIT"):
-            values["duckdb_memory_limit"] = env["FINGROWTH_DUCKDB_MEMORY_LIMIT"].strip()
-        if env.get("FINGROWTH_DUCKDB_THREADS"):
-            values["duckdb_threads"] = _positive_int("FINGROWTH_DUCKDB_THREADS", env["FINGROWTH_DUCKDB_THREADS"])
-        return replace(settings, **values).validated()
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from the environment (or `environ`), with `overrides` (by field name) winning.
 
-    def validated(self) -> Settings:
-        if self.language not in ("en", "zh"):
-            raise ValueError(f"language must be 'en' or 'zh', got {self.language!r}")
-        if self.min_group_size < 1:
-            raise ValueError("min_group_size must be at least 1")
-        if self.conversion not in CONVERSIONS:
-            raise ValueError(f"conversion must be one of {', '.join(CONVERSIONS)}, got {self.conversion!r}")
-        if self.rule_segments is not None and not self.rule_segments.is_file():
-            raise FileNotFoundError(f"rule segments file {self.rule_segments} does not exist")
-        if self.targets is not None and not self.targets.is_file():
-            raise FileNotFoundError(f"targets file {self.targets} does not exist")
-        if self.duckdb_memory_limit is not None and not MEMORY_PATTERN.match(self.duckdb_memory_limit):
-            raise ValueError(
-                f"FINGROWTH_DUCKDB_MEMORY_LIMIT must be an amount such as 4GB or 512MB, got {self.duckdb_memory_limit!r}")
-        if self.staged_dir is not None and "://" in self.staged_dir and not self.staged_dir.startswith(OBJECT_STORE_SCHEMES):
-            raise ValueError(f"FINGROWTH_STAGED_DIR must be a folder or one of {', '.join(OBJECT_STORE_SCHEMES)}, "
-                             f"got {self.staged_dir!r}")
-        return self
+        An unset or empty variable keeps the default. `targets` defaults to `config/targets.yaml` when that
+        file exists in the working directory.
+
+        Raises:
+            SettingsError: naming every invalid variable.
+        """
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for name, field in cls.model_fields.items():
+            for variable in field.json_schema_extra["env"]:
+                text = env.get(variable, "").strip()
+                if text:
+                    values[name] = text
+                    break
+        if "targets" not in values and DEFAULT_TARGETS.is_file():
+            values["targets"] = DEFAULT_TARGETS
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls.validated(values)
+
+    @classmethod
+    def validated(cls, values: Mapping[str, Any]) -> Settings:
+        """Build settings from field values, turning pydantic's errors into one readable SettingsError."""
+        try:
+            return cls.model_validate(dict(values))
+        except ValidationError as error:
+            raise SettingsError("; ".join(_describe(item) for item in error.errors())) from None
+
+    def replaced(self, **changes: Any) -> Settings:
+        """A copy with some fields changed (validated again)."""
+        return self.validated({**dict(self), **changes})
+
+    @staticmethod
+    def environment_variables() -> dict[str, tuple[str, ...]]:
+        """Field name → the environment variable(s) it is read from."""
+        return {name: tuple(field.json_schema_extra["env"]) for name, field in Settings.model_fields.items()}
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return parse_as_of(value)
+        return value
+
+    @field_validator("min_group_size", "clv_horizon_days", "attribution_lookback_days", "holdout_weeks",
+                     "duckdb_threads", "sendgrid_batch_size", mode="before")
+    @classmethod
+    def _positive(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        try:
+            number = int(str(value).strip()) if not isinstance(value, int) else value
+        except ValueError:
+            raise ValueError(f"must be an integer, got {value!r}") from None
+        if isinstance(number, bool) or number < 1:
+            raise ValueError(f"must be at least 1, got {value!r}")
+        return number
+
+    @field_validator("sendgrid_batch_size")
+    @classmethod
+    def _batch_size(cls, value: int) -> int:
+        if value > MAX_SENDGRID_BATCH:
+            raise ValueError(f"must be at most {MAX_SENDGRID_BATCH} (SendGrid's limit per request), got {value}")
+        return value
+
+    @field_validator("sendgrid_timeout")
+    @classmethod
+    def _timeout(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError(f"must be a positive number of seconds, got {value!r}")
+        return value
+
+    @field_validator("conversion", mode="before")
+    @classmethod
+    def _conversion(cls, value: Any) -> Any:
+        if value not in CONVERSIONS:
+            raise ValueError(f"conversion must be one of {', '.join(CONVERSIONS)}, got {value!r}")
+        return value
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, value: Any) -> Any:
+        if value not in ("en", "zh"):
+            raise ValueError(f"language must be 'en' or 'zh', got {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as 'Asia/Shanghai'") from None
+        return value
+
+    @field_validator("rule_segments", "targets")
+    @classmethod
+    def _existing_file(cls, value: Path | None, info) -> Path | None:
+        if value is not None and not value.is_file():
+            label = "rule segments file" if info.field_name == "rule_segments" else "targets file"
+            raise ValueError(f"{label} {value} does not exist")
+        return value
+
+    @field_validator("duckdb_memory_limit")
+    @classmethod
+    def _memory(cls, value: str | None) -> str | None:
+        if value is not None and not MEMORY_PATTERN.match(value.strip()):
+            raise ValueError(f"must be an amount such as 4GB or 512MB, got {value!r}")
+        return value.strip() if value else value
+
+    @field_validator("staged_dir")
+    @classmethod
+    def _staged_dir(cls, value: str | None) -> str | None:
+        if value is not None and "://" in value and not value.startswith(OBJECT_STORE_SCHEMES):
+            raise ValueError(f"must be a folder or one of {', '.join(OBJECT_STORE_SCHEMES)}, got {value!r}")
+        return value
 
     @property
     def staged_location(self) -> str:
@@ -126,19 +232,24 @@ class Settings:
     def dashboards_dir(self) -> Path:
         return self.out / "dashboards"
 
+    def sendgrid_key(self) -> str | None:
+        """The SendGrid API key in clear, for the one call that needs it (never log the result)."""
+        return self.sendgrid_api_key.get_secret_value() if self.sendgrid_api_key else None
+
+    def webhook_public_key(self) -> str | None:
+        return self.sendgrid_webhook_public_key.get_secret_value() if self.sendgrid_webhook_public_key else None
+
 
 def parse_as_of(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        return date.fromisoformat(text.strip())
     except ValueError as error:
         raise ValueError(f"as-of date must be YYYY-MM-DD, got {text!r}") from error
 
 
-def _positive_int(name: str, text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as error:
-        raise ValueError(f"{name} must be an integer, got {text!r}") from error
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return value
+def _describe(item: dict) -> str:
+    field = str(item["loc"][0]) if item.get("loc") else ""
+    variables = Settings.environment_variables().get(field, (field,))
+    message = str(item.get("msg", "invalid"))
+    message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return f"{' or '.join(variables)}: {message}" if field else message

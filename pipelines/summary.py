@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from pipelines.settings import Settings
 from warehouse import connect, read_frame, table_exists
 
@@ -48,7 +46,7 @@ def print_summary(settings: Settings, run_id: str, seconds: float) -> None:
     print(f"\nwarehouse:   {settings.warehouse}")
     print(f"quarantine:  quarantine.rejected_rows (file, line, reasons) in the warehouse")
     print(f"dashboards:  {settings.dashboards_dir / 'index.html'}")
-    if os.environ.get("DAGSTER_HOME"):
-        print(f"Dagster UI:  run `dagster dev` with DAGSTER_HOME={os.environ['DAGSTER_HOME']}; this run is in its history")
+    if settings.dagster_home:
+        print(f"Dagster UI:  run `dagster dev` with DAGSTER_HOME={settings.dagster_home}; this run is in its history")
     else:
         print("Dagster UI:  run `dagster dev` in the repository root; this run is in its history")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -44,12 +43,12 @@ def _serve(args: argparse.Namespace) -> int:
     from pipelines.settings import Settings
     from warehouse import connect
 
-    public_key = os.environ.get(PUBLIC_KEY_ENV, "").strip()
+    settings = Settings.from_env()
+    public_key = settings.webhook_public_key()
     if not public_key:
         raise ValueError(f"set {PUBLIC_KEY_ENV} to the signed webhook's verification key (base64 DER)")
     if not 0 <= args.port <= 65535:
         raise ValueError("--port must be within 0..65535")
-    settings = Settings.from_env()
     path = args.warehouse or settings.warehouse
     if not Path(path).is_file():
         raise FileNotFoundError(f"warehouse {path} does not exist; run `fingrowth run` first")

@@ -9,7 +9,6 @@ duplicate split across two batches is still caught.
 from __future__ import annotations
 
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -18,13 +17,12 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-import great_expectations as gx  # noqa: E402
-import great_expectations.expectations as gxe  # noqa: E402
-from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
-from great_expectations.execution_engine import pandas_execution_engine  # noqa: E402
+import great_expectations as gx
+import great_expectations.expectations as gxe
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.execution_engine import pandas_execution_engine
 
-from ingest.contracts import CONTRACTS_BY_NAME, Reference, SourceContract  # noqa: E402
+from ingest.contracts import CONTRACTS_BY_NAME, Reference, SourceContract
 
 # Rows per validated batch: GX's fixed cost per batch (building its metric graph) outweighed the checks
 # themselves at 500k rows; a batch of 2M rows with the few checked columns holds about 200 MB.
