@@ -2,86 +2,82 @@
 
 import dagster as dg
 
+from activity.daily_activity import refresh_user_activity
+from activity.window import NoDataError, choose_as_of
 from assets.resources import AnalysisResource, WarehouseResource
-from warehouse import row_count
-from warehouse.activity import refresh_user_activity
+from assets.tables import ForeignKey, MoneyTotal, WarehouseTable, materialized, table_asset
+from warehouse import create_table_as, load_query
 
 STAGED_EVENT_SOURCES = ("stg_transactions", "stg_events", "stg_touchpoints")
+COMPLETED_IN_WINDOW = ("coalesce(status, 'completed') = 'completed' "
+                       "AND occurred_at < (SELECT window_end FROM core.analysis_window)")
+
+ANALYSIS_WINDOW = WarehouseTable(
+    key="analysis_window", table="core.analysis_window", group="core", deps=STAGED_EVENT_SOURCES,
+    grain="One row per run: the as-of date, the exclusive end of the window, time zone and currency",
+    detail="History after the as-of date is ignored everywhere downstream; recency, tenure and value clocks "
+           "stop there. `as_of_basis` says whether the date was given or is the latest in the data.",
+    single_row=True)
+PURCHASES = WarehouseTable(
+    key="core_purchases", table="core.purchases", group="core", deps=("analysis_window", "stg_transactions"),
+    grain="One row per completed transaction up to the as-of date, with its local date",
+    primary_key=("txn_id",), foreign_keys=(ForeignKey(("user_id",), "staged.users"),),
+    money=(MoneyTotal("amount", "staged.transactions", "amount", where=COMPLETED_IN_WINDOW),))
+USER_ACTIVITY = WarehouseTable(
+    key="core_user_activity", table="core.user_activity", group="core",
+    deps=("analysis_window", "stg_events", "core_purchases"),
+    grain="One row per user per active day up to the as-of date: events, sessions, funnel steps and purchases",
+    detail="Incremental: only the days whose staged events partitions or purchases changed since the last run "
+           "are recomputed (rules in `activity/daily_activity.py`); user-level features are built from these "
+           "daily rows, never from raw events.",
+    primary_key=("user_id", "activity_date"),
+    money=(MoneyTotal("purchase_amount", "core.purchases", "amount"),))
+USER_CHANNEL_MONTHS = WarehouseTable(
+    key="core_user_channel_months", table="core.user_channel_months", group="core", deps=USER_ACTIVITY.deps,
+    grain="One row per user per local month per event channel: the events that month",
+    primary_key=("user_id", "activity_month", "channel"))
+USER_ACTIVITY_STATE = WarehouseTable(
+    key="core_user_activity_state", table="core.user_activity_state", group="core", deps=USER_ACTIVITY.deps,
+    grain="One row per input the activity tables were last built from: staged events partition, purchase day, "
+          "as-of date",
+    detail="The fingerprints the next incremental refresh compares against.",
+    primary_key=("kind", "key"))
 
 
-@dg.asset(group_name="core", kinds={"duckdb"}, deps=list(STAGED_EVENT_SOURCES))
-def analysis_window(context: dg.AssetExecutionContext, analysis: AnalysisResource,
-                    warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """One row per run: the as-of date, the exclusive end of the window, time zone and currency (core.analysis_window).
-
-    History after the as-of date is ignored everywhere downstream; recency, tenure and value clocks stop there.
-    """
+@table_asset(ANALYSIS_WINDOW)
+def analysis_window(context: dg.AssetExecutionContext, analysis: AnalysisResource, warehouse: WarehouseResource):
     with warehouse.connection() as conn:
-        latest = conn.sql(
-            "SELECT max(t)::DATE FROM (SELECT max(occurred_at) AS t FROM staged.transactions "
-            "UNION ALL SELECT max(occurred_at) FROM staged.events)"
-        ).fetchone()[0]
-        if analysis.as_of:
-            as_of, basis = analysis.as_of, "given"
-        elif latest is not None:
-            as_of, basis = latest.isoformat(), "latest timestamp in the data"
-        else:
-            raise dg.Failure("no transactions or events to analyse: staged.transactions and staged.events are empty")
-        currency = conn.sql(
-            "SELECT coalesce(mode(currency), 'CNY') FROM staged.transactions WHERE currency IS NOT NULL"
-        ).fetchone()[0] or "CNY"
-        timezone = conn.sql("SELECT current_setting('TimeZone')").fetchone()[0]
-        conn.execute("CREATE SCHEMA IF NOT EXISTS core")
-        conn.execute(
-            "CREATE OR REPLACE TABLE core.analysis_window AS SELECT CAST(? AS DATE) AS as_of, "
-            "(CAST(? AS DATE) + INTERVAL 1 DAY)::TIMESTAMP::TIMESTAMPTZ AS window_end, ? AS timezone, "
-            "? AS currency, ? AS as_of_basis, CAST(? AS DATE) AS latest_data_date",
-            [as_of, as_of, timezone, currency, basis, latest],
-        )
-    context.log.info(f"analysis as of {as_of} ({basis}), time zone {timezone}, currency {currency}")
-    return dg.MaterializeResult(
-        metadata={"as_of": as_of, "as_of_basis": basis, "timezone": timezone, "currency": currency}
-    )
+        latest = conn.sql(load_query("activity", "latest_data_date")).fetchone()[0]
+        try:
+            as_of, basis = choose_as_of(analysis.as_of_date, latest)
+        except NoDataError as error:
+            raise dg.Failure(str(error)) from error
+        currency = conn.sql(load_query("activity", "data_currency")).fetchone()[0] or "CNY"
+        create_table_as(conn, ANALYSIS_WINDOW.table, load_query("activity", "analysis_window"),
+                        {"as_of": as_of, "currency": currency, "as_of_basis": basis, "latest_data_date": latest})
+        timezone = conn.sql("SELECT timezone FROM core.analysis_window").fetchone()[0]
+        context.log.info(f"analysis as of {as_of} ({basis}), time zone {timezone}, currency {currency}")
+        return materialized(conn, ANALYSIS_WINDOW, as_of=as_of.isoformat(), as_of_basis=basis, timezone=timezone,
+                            currency=currency)
 
 
-@dg.asset(group_name="core", kinds={"duckdb"}, deps=["analysis_window", "stg_transactions"])
-def core_purchases(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """One row per completed transaction up to the as-of date, with its local date (core.purchases)."""
+@table_asset(PURCHASES)
+def core_purchases(warehouse: WarehouseResource):
     with warehouse.connection() as conn:
-        conn.execute(
-            """
-            CREATE OR REPLACE TABLE core.purchases AS
-            SELECT t.txn_id, t.user_id, t.occurred_at, CAST(t.occurred_at AS DATE) AS txn_date, t.amount,
-                   coalesce(t.revenue, 0)::DECIMAL(18, 2) AS revenue, coalesce(t.product_line, 'other') AS product_line,
-                   t.product_id, t.currency
-            FROM staged.transactions t, core.analysis_window w
-            WHERE coalesce(t.status, 'completed') = 'completed' AND t.occurred_at < w.window_end
-            ORDER BY t.occurred_at, t.txn_id
-            """
-        )
-        rows = row_count(conn, "core.purchases")
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+        return materialized(conn, PURCHASES, create_table_as(conn, PURCHASES.table, load_query("activity", "purchases")))
 
 
-@dg.asset(group_name="core", kinds={"duckdb"}, deps=["analysis_window", "stg_events", "core_purchases"])
-def core_user_activity(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """One row per user per active day up to the as-of date: events, sessions, funnel steps and purchases that day (core.user_activity; events per channel and month in core.user_channel_months).
-
-    Incremental: only the days whose staged events partitions or purchases changed since the last run
-    are recomputed (rules in `warehouse/activity.py`); user-level features are built from these daily
-    rows, never from raw events.
-    """
+@table_asset(USER_ACTIVITY, USER_CHANNEL_MONTHS, USER_ACTIVITY_STATE, name="core_user_activity")
+def core_user_activity(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     with warehouse.connection() as conn:
-        events_in_parquet = conn.sql(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staged' "
-            "AND table_name = 'events' AND table_type = 'VIEW'").fetchone()[0] > 0
-        refresh = refresh_user_activity(conn, warehouse.staged_dir if events_in_parquet else None)
-        rows = row_count(conn, "core.user_activity")
-    context.log.info(f"user activity: {'full rebuild' if refresh.full else 'incremental'}, "
-                     f"{refresh.days} day(s) recomputed ({refresh.reason})")
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": rows, "days_recomputed": refresh.days, "full_rebuild": refresh.full,
-        "refresh_reason": refresh.reason})
+        refresh = refresh_user_activity(conn, warehouse.staged_dir)
+        context.log.info(f"user activity: {'full rebuild' if refresh.full else 'incremental'}, "
+                         f"{refresh.days} day(s) recomputed ({refresh.reason})")
+        yield materialized(conn, USER_ACTIVITY, days_recomputed=refresh.days, full_rebuild=refresh.full,
+                           refresh_reason=refresh.reason)
+        yield materialized(conn, USER_CHANNEL_MONTHS)
+        yield materialized(conn, USER_ACTIVITY_STATE)
 
 
+CORE_TABLES = [ANALYSIS_WINDOW, PURCHASES, USER_ACTIVITY, USER_CHANNEL_MONTHS, USER_ACTIVITY_STATE]
 core_assets = [analysis_window, core_purchases, core_user_activity]

@@ -12,26 +12,26 @@ from warehouse import read_frame, table_exists
 DASHBOARD_MARTS = ("kpi_daily", "cohort_retention", "channel_roi", "user_clv", "user_profile", "persona",
                    "persona_k_evidence", "user_segment", "lifecycle_counts", "clv_model", "value_by_group",
                    "clv_holdout_tracking", "clv_holdout_by_frequency", "channel_quality", "channel_payback",
-                   "channel_cohort_roi", "channel_cohort_payback")
-# Tables written by a multi-asset under another key (segment_movement comes with user_segment_history).
-EXTRA_TABLES = ("segment_movement",)
+                   "channel_cohort_roi", "channel_cohort_payback", "segment_movement")
+CAMPAIGN_PAGE_INPUTS = ("campaign_decisions", "campaign_audience_funnel", "campaign_lift", "campaign_plans",
+                        "campaign_plan_decisions", "campaign_outbox", "campaign_outbox_recipients",
+                        "campaign_webhook_events", "campaign_templates")
 
 
-@dg.asset(group_name="reporting", kinds={"plotly", "html"},
-          deps=[*DASHBOARD_MARTS, "user_segment_history", "campaign_dry_runs", "campaign_lift"])
-def dashboards(context: dg.AssetExecutionContext, analysis: AnalysisResource, reports: ReportsResource,
-               warehouse: WarehouseResource) -> dg.MaterializeResult:
+@dg.asset(group_name="reporting", kinds={"plotly", "html"}, deps=[*DASHBOARD_MARTS, *CAMPAIGN_PAGE_INPUTS])
+def dashboard_pages(context: dg.AssetExecutionContext, analysis: AnalysisResource, reports: ReportsResource,
+                    warehouse: WarehouseResource) -> dg.MaterializeResult:
     """One HTML file per dashboard page plus index.html, in the reports folder (no table)."""
     with warehouse.connection() as conn:
         as_of, currency, basis = conn.sql("SELECT as_of, currency, as_of_basis FROM core.analysis_window").fetchone()
         # Pages compute in floating point; the warehouse keeps exact decimals.
         marts = {
             name: read_frame(conn, f"SELECT * FROM marts.{name}").with_columns(pl.col(pl.Decimal).cast(pl.Float64))
-            for name in (*DASHBOARD_MARTS, *EXTRA_TABLES) if table_exists(conn, f"marts.{name}")
+            for name in DASHBOARD_MARTS if table_exists(conn, f"marts.{name}")
         }
         marts.update(campaign_page_frames(conn))
     try:
-        targets = load_targets(analysis.targets_file) if analysis.targets_file else {}
+        targets = load_targets(analysis.targets) if analysis.targets else {}
     except (TargetsError, OSError) as error:
         raise dg.Failure(description=str(error)) from error
     settings = DashboardSettings(language=analysis.language, min_group_size=analysis.min_group_size,
@@ -46,5 +46,4 @@ def dashboards(context: dg.AssetExecutionContext, analysis: AnalysisResource, re
     })
 
 
-
-reporting_assets = [dashboards]
+reporting_assets = [dashboard_pages]

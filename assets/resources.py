@@ -1,9 +1,11 @@
-"""Resource types the assets need; `pipelines/` builds them from settings."""
+"""Resource types the assets need; `pipelines/` builds them from the settings."""
 
+from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
-from typing import Iterator
 
 import dagster as dg
 import duckdb
@@ -42,7 +44,7 @@ class LandingResource(dg.ConfigurableResource):
 
 
 class AnalysisResource(dg.ConfigurableResource):
-    """Knobs of one analysis run."""
+    """Knobs of one analysis run: the fields of `pipelines.settings.Settings` with the same names."""
 
     as_of: str | None = None  # ISO date; default: the latest timestamp in the data
     clv_horizon_days: int = 365
@@ -52,8 +54,12 @@ class AnalysisResource(dg.ConfigurableResource):
     min_group_size: int = 10
     language: str = "en"
     campaigns_dir: str | None = None  # default: the example campaigns shipped with the package
-    rule_segments_file: str | None = None  # analysts' YAML segments; default the shipped examples
-    targets_file: str | None = None  # YAML of executive KPI targets; none shown without it
+    rule_segments: str | None = None  # analysts' YAML segments; default the shipped examples
+    targets: str | None = None  # YAML of executive KPI targets; none shown without it
+
+    @property
+    def as_of_date(self) -> date | None:
+        return date.fromisoformat(self.as_of) if self.as_of else None
 
 
 class ReportsResource(dg.ConfigurableResource):

@@ -22,7 +22,7 @@ from channels.cohorts import (
     conversion_credit,
 )
 from channels.conversions import first_conversions
-from channels.identity import resolve_touchpoints, stitch_identities
+from channels.identity_stitching import resolve_touchpoints, stitch_identities
 from channels.journeys import DIRECT_CHANNEL, build_journeys, build_non_converting_paths
 from channels.markov import markov_removal_effects
 from channels.roi import channel_daily_spend, channel_roi

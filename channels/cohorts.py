@@ -8,7 +8,7 @@ and its revenue to date is what those customers have earned since converting, we
 
 Quality is measured on the same credit-weighted customers: KYC pass rate, repeat rate and default rate.
 A first-transaction rate needs a denominator of signups who have not yet bought; every customer here has
-bought, so that rate lives per signup cohort in ``marts.channel_quality`` (:mod:`channels.quality`).
+bought, so that rate lives per signup cohort in ``marts.channel_quality`` (:mod:`channels.acquisition_quality`).
 
 Pure library: Polars in, Polars out. The per-conversion credit comes from :func:`conversion_credit`.
 """

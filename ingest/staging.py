@@ -1,8 +1,8 @@
 """Raw → staged: type every value, deduplicate by key, check references, quarantine the rest.
 
-Every raw row ends in exactly one place: its staged table or `quarantine.rejected_rows` with its file,
-line and every reason it was rejected. `rows_in = rows_staged + rows_quarantined` holds by construction
-and is recorded per source and run in `quarantine.row_accounting`.
+Every raw row ends in exactly one place: its staged table or `quarantine.<source>` with its file, line
+and every reason it was rejected. `rows_in = rows_staged + rows_quarantined` holds by construction and is
+recorded per source and run in `quarantine.row_accounting` (`ingest.accounting`).
 """
 
 from __future__ import annotations
@@ -45,16 +45,17 @@ PARQUET_WRITE = "FORMAT parquet, COMPRESSION snappy, DICTIONARY_SIZE_LIMIT 1000"
 # A typed row with a problem: its own, a key staged on another day, or an unknown reference.
 FLAGGED = "row_reasons IS NOT NULL OR prior_reason IS NOT NULL OR ref_reasons IS NOT NULL"
 
-QUARANTINE_DDL = """
-CREATE SCHEMA IF NOT EXISTS quarantine;
-CREATE TABLE IF NOT EXISTS quarantine.rejected_rows (
-    run_id VARCHAR, source VARCHAR, source_file VARCHAR, line BIGINT, reasons VARCHAR, record VARCHAR
-);
-CREATE TABLE IF NOT EXISTS quarantine.row_accounting (
-    run_id VARCHAR, source VARCHAR, present BOOLEAN, files BIGINT, rows_in BIGINT, rows_staged BIGINT,
-    rows_quarantined BIGINT, balanced BOOLEAN, recorded_at TIMESTAMPTZ DEFAULT current_timestamp
-);
-"""
+QUARANTINE_COLUMNS = ("run_id", "source", "source_file", "line", "reasons", "record")
+
+
+def quarantine_table(source: str) -> str:
+    """The table holding a source's rejected rows of every run: `quarantine.<source>`."""
+    return f"quarantine.{source}"
+
+
+def _quarantine_ddl(source: str) -> str:
+    return (f"CREATE SCHEMA IF NOT EXISTS quarantine; CREATE TABLE IF NOT EXISTS {quarantine_table(source)} "
+            "(run_id VARCHAR, source VARCHAR, source_file VARCHAR, line BIGINT, reasons VARCHAR, record VARCHAR)")
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def stage_source(
         conn: warehouse connection whose TimeZone setting is the business time zone (naive timestamps
             are read in it).
         contract: the source's contract.
-        run_id: identifies this run in the quarantine and accounting tables.
+        run_id: identifies this run in the quarantine table.
         staged_sources: sources already staged with data, whose keys references are checked against.
         present: whether the source had any landing file.
         parquet_dir: for event-like sources (with an event time column), a folder (or object-store URL)
@@ -112,13 +113,13 @@ def stage_source(
             `<parquet_dir>/<source>/event_date=YYYY-MM-DD/*.parquet` (the day is the landing file's
             `date=` partition, else the row's local date); `staged.<source>` is then a view over them.
             Unsorted Parquet partitions cost far less to write than a sorted table, and partitions can
-            later be restaged one day at a time (`ingest.partitions`). None keeps a DuckDB table.
+            later be restaged one day at a time (`ingest.daily_staging`). None keeps a DuckDB table.
         only_day: with `parquet_dir`, the raw rows are one landing day's and replace just that day's
             partition; `staged.<source>` is then a view over that partition alone.
         prior_keys: SQL of the keys already staged elsewhere (other days' partitions); a row repeating
             one is quarantined as a duplicate.
     """
-    conn.execute(QUARANTINE_DDL)
+    conn.execute(_quarantine_ddl(contract.name))
     conn.execute("CREATE SCHEMA IF NOT EXISTS staged; CREATE SCHEMA IF NOT EXISTS private")
     raw_table = f"raw.{contract.name}"
     raw_types = {name: dtype for name, dtype, *_ in conn.sql(f"DESCRIBE {raw_table}").fetchall()}
@@ -191,26 +192,18 @@ def stage_source(
     if parquet_dir is not None and not contract.event_time_column:
         _export_reference_keys(conn, contract, parquet_dir)
 
-    conn.execute("DELETE FROM quarantine.rejected_rows WHERE run_id = ? AND source = ?", [run_id, contract.name])
+    quarantine = quarantine_table(contract.name)
+    conn.execute(f"DELETE FROM {quarantine} WHERE run_id = ?", [run_id])
     conn.execute(
-        f"INSERT INTO quarantine.rejected_rows SELECT ?, ?, f.{FILE_COLUMN}, q.{LINE_COLUMN}, q.reasons, q._record "
+        f"INSERT INTO {quarantine} SELECT ?, ?, f.{FILE_COLUMN}, q.{LINE_COLUMN}, q.reasons, q._record "
         f"FROM _rejected q JOIN _files f USING (_file_rank) ORDER BY q._file_rank, q.{LINE_COLUMN}",
         [run_id, contract.name],
     )
 
     rows_in = conn.sql("SELECT coalesce(sum(_rows), 0)::BIGINT FROM _files").fetchone()[0]
     rows_staged = conn.sql(f"SELECT count(*) FROM staged.{contract.name}").fetchone()[0]
-    rows_quarantined = conn.execute(
-        "SELECT count(*) FROM quarantine.rejected_rows WHERE run_id = ? AND source = ?", [run_id, contract.name]
-    ).fetchone()[0]
+    rows_quarantined = conn.execute(f"SELECT count(*) FROM {quarantine} WHERE run_id = ?", [run_id]).fetchone()[0]
     counts = StageCounts(contract.name, present, rows_in, rows_staged, rows_quarantined)
-    files = conn.sql("SELECT count(*) FROM _files").fetchone()[0]
-    conn.execute("DELETE FROM quarantine.row_accounting WHERE run_id = ? AND source = ?", [run_id, contract.name])
-    conn.execute(
-        "INSERT INTO quarantine.row_accounting (run_id, source, present, files, rows_in, rows_staged, "
-        "rows_quarantined, balanced) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [run_id, contract.name, present, files, rows_in, rows_staged, rows_quarantined, counts.balanced],
-    )
     conn.execute("DROP TABLE _flagged; DROP TABLE _key_hashes; DROP TABLE _dup_candidates; "
                  "DROP TABLE _duplicates; DROP TABLE _rejected; DROP TABLE _files")
     return counts
@@ -611,3 +604,10 @@ def _raw(name: str) -> str:
 
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def quarantine_reasons(conn: duckdb.DuckDBPyConnection, source: str, run_id: str, limit: int = 10) -> list[tuple[str, int]]:
+    """The commonest reasons a run rejected rows of a source, with their counts."""
+    return conn.execute(
+        f"SELECT reasons, count(*) AS n FROM {quarantine_table(source)} WHERE run_id = ? GROUP BY reasons "
+        "ORDER BY n DESC, reasons LIMIT ?", [run_id, limit]).fetchall()

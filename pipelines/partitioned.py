@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.partitions import partition_assets
+from assets.staged_days import partition_assets
 from pipelines.progress import step_progress_logger
-from pipelines.resources import build_resources
+from pipelines.resource_factory import build_resources
 from pipelines.settings import Settings
 
 staging_partitions_job = dg.define_asset_job(

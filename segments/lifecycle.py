@@ -113,3 +113,20 @@ def lifecycle_stage_expr(rules: LifecycleRules | None = None) -> pl.Expr:
         .cast(pl.Utf8)
         .alias("lifecycle_stage")
     )
+
+
+def lifecycle_counts(clocks: pl.DataFrame, rules: LifecycleRules | None = None) -> pl.DataFrame:
+    """Users per snapshot date and lifecycle stage, with each stage's share of the snapshot's users.
+
+    Args:
+        clocks: one row per snapshot date and combination of clocks (the columns `lifecycle_stage_expr`
+            reads, taken at the snapshot) with the number of `users` who have them.
+        rules: thresholds; the documented defaults when None.
+    """
+    return (
+        clocks.with_columns(lifecycle_stage_expr(rules))
+        .group_by("snapshot_date", "lifecycle_stage")
+        .agg(pl.col("users").sum().cast(pl.Int64))
+        .with_columns((pl.col("users") / pl.col("users").sum().over("snapshot_date")).alias("share"))
+        .sort("snapshot_date", "lifecycle_stage")
+    )

@@ -161,6 +161,20 @@ def apply_rule_segments(users: pl.DataFrame, segments: Sequence[RuleSegment]) ->
     )
 
 
+def rule_segment_definitions(segments: Sequence[RuleSegment], memberships: pl.DataFrame) -> pl.DataFrame:
+    """One row per definition: name, description, expression, where it is defined, and its member count."""
+    sizes = memberships.group_by("segment").len("users")
+    return (
+        pl.DataFrame(
+            [{"segment": s.name, "description": s.description, "where": s.where, "source": f"{s.source.name}:{s.line}"}
+             for s in segments],
+            schema={"segment": pl.Utf8, "description": pl.Utf8, "where": pl.Utf8, "source": pl.Utf8},
+        )
+        .join(sizes, on="segment", how="left")
+        .with_columns(pl.col("users").fill_null(0).cast(pl.Int64))
+    )
+
+
 def _segment_nodes(path: Path, root: yaml.Node | None, problems: list[str]) -> list[yaml.MappingNode]:
     if not isinstance(root, yaml.MappingNode):
         line = root.start_mark.line + 1 if root is not None else 1

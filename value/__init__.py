@@ -10,7 +10,7 @@ from value.model_selection import TransactionModelSelection, default_candidates,
 from value.pareto_nbd import ParetoNBDModel
 from value.retention import cohort_retention
 from value.shrunk_mean_spend import ShrunkMeanSpendModel
-from value.summary import rfm_summary
+from value.rfm_summary import rfm_summary
 
 __all__ = [
     "BetaGeoModel",

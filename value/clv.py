@@ -27,7 +27,7 @@ def customer_lifetime_value(
     Args:
         bgnbd: fitted BG/NBD model (same time unit as ``summary``).
         gamma_gamma: fitted spend model (Gamma-Gamma, or the shrunk-mean fallback).
-        summary: output of :func:`value.summary.rfm_summary`.
+        summary: output of :func:`value.rfm_summary.rfm_summary`.
         horizon_units: horizon in the summary's time units.
         discount_rate_per_unit: discount rate per time unit; 0 disables discounting.
         discount_step_units: with discounting, purchases expected within each step of this many

@@ -8,6 +8,7 @@ follow-up are left out of the fit, so right-censored loans do not look safer tha
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import polars as pl
@@ -164,3 +165,46 @@ def _loss_given_default(snapshots: pl.DataFrame, first_charge_off: pl.DataFrame)
     if losses.height == 0:
         return 1.0
     return float(min(1.0, max(0.0, losses["charged_off_amount"].sum() / losses["exposure"].sum())))
+
+
+USER_CREDIT_SCHEMA = {"user_id": pl.String, "open_loans": pl.Int64, "outstanding": pl.Float64,
+                      "expected_credit_loss": pl.Float64, "charged_off": pl.Float64}
+PARAMETER_SCHEMA = {"parameter": pl.String, "value": pl.Float64}
+
+
+@dataclass(frozen=True)
+class CreditLossScores:
+    """Per-user expected credit loss, the model's parameters, and what could not be computed."""
+
+    users: pl.DataFrame  # USER_CREDIT_SCHEMA
+    parameters: pl.DataFrame  # parameter, value, horizon_days, snapshots
+    notes: list[str]
+
+
+def score_credit_loss(loans: pl.DataFrame, as_of: date, user_ids: pl.DataFrame | None = None) -> CreditLossScores:
+    """Fit the model on the snapshots up to `as_of` and score every open loan, summed per user.
+
+    Args:
+        loans: the LOAN_COLUMNS; `user_id` may be a 64-bit hash of the id, mapped back through `user_ids`.
+        as_of: the analysis date.
+        user_ids: `user_hash`, `user_id` when `loans` carries hashed ids; None when it carries the ids.
+    """
+    empty = CreditLossScores(pl.DataFrame(schema=USER_CREDIT_SCHEMA), pl.DataFrame(schema=PARAMETER_SCHEMA), [])
+    if loans.height == 0:
+        return CreditLossScores(empty.users, empty.parameters, [
+            "risk-adjusted value not computed: no loan performance (source `loan_performance` absent or empty); "
+            "value is shown gross of credit losses"])
+    try:
+        model = CreditLossModel().fit(loans, as_of=as_of)
+        scores = model.expected_loss(loans, as_of=as_of)
+    except ModelFitError as error:
+        return CreditLossScores(empty.users, empty.parameters, [f"risk-adjusted value not computed: {error}"])
+    if user_ids is not None:
+        scores = scores.rename({"user_id": "user_hash"}).join(user_ids, on="user_hash", how="left").sort("user_id")
+    notes = []
+    if not any(model.pd_by_bucket_.values()):
+        notes.append(f"no charge-off seen within {model.horizon_days} days of any loan snapshot yet: "
+                     "expected credit loss is zero until history is longer")
+    parameters = model.parameters_frame().with_columns(
+        pl.lit(model.horizon_days).alias("horizon_days"), pl.lit(model.snapshots_fitted_).alias("snapshots"))
+    return CreditLossScores(scores.select(list(USER_CREDIT_SCHEMA)), parameters, notes)

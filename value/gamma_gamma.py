@@ -3,7 +3,7 @@
 Which monetary value reproduces the published CDNOW fit (p = 6.25, q = 3.74, v = 15.44,
 LL = -4055.9 on 946 repeat buyers): the mean value of the *repeat purchase days* in the
 calibration period, after merging same-day purchases and excluding the first purchase day,
-i.e. ``monetary_value`` from :func:`value.summary.rfm_summary` (it equals the ``zbar`` column
+i.e. ``monetary_value`` from :func:`value.rfm_summary.rfm_summary` (it equals the ``zbar`` column
 shipped with ``lifetimes``). Including the first purchase in the mean, or averaging unmerged
 same-day transactions, moves the parameters by more than the published precision
 (see ``tests/value/test_value_gamma_gamma.py``).

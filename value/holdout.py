@@ -1,7 +1,7 @@
 """Calibration / holdout checks of repeat-purchase models (the BG/NBD paper's Figures 2 and 4).
 
 Built on polars because ``lifetimes.utils.calibration_and_holdout_data`` fails under pandas 3.
-Conventions follow :func:`value.summary.rfm_summary`: same-day purchases of one user are one
+Conventions follow :func:`value.rfm_summary.rfm_summary`: same-day purchases of one user are one
 transaction, and only users whose first purchase falls in the calibration period are kept
 (the cohort the model was fitted on).
 """
@@ -15,7 +15,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from value.summary import rfm_summary
+from value.rfm_summary import rfm_summary
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class HoldoutSplit:
 
     Attributes:
         frame: one row per user whose first purchase is on or before ``calibration_end``,
-            sorted by user: the :func:`value.summary.rfm_summary` columns of the calibration
+            sorted by user: the :func:`value.rfm_summary.rfm_summary` columns of the calibration
             period (``user_id``, ``frequency``, ``recency``, ``T``, ``monetary_value``,
             ``first_purchase``, ``last_purchase``), plus ``holdout_frequency`` (Int64,
             purchase days in (calibration_end, holdout_end]) and ``holdout_duration``
@@ -61,7 +61,7 @@ def calibration_holdout_split(
 
     Raises:
         ValueError: ``holdout_end`` not after ``calibration_end``, or the checks of
-            :func:`value.summary.rfm_summary`.
+            :func:`value.rfm_summary.rfm_summary`.
     """
     if holdout_end <= calibration_end:
         raise ValueError(f"holdout_end {holdout_end} must be after calibration_end {calibration_end}")

@@ -69,7 +69,7 @@ def select_transaction_model(
 
     Args:
         summary: frame with ``frequency``, ``recency`` and ``T`` (e.g. from
-            :func:`value.summary.rfm_summary`).
+            :func:`value.rfm_summary.rfm_summary`).
         candidates: unfitted models with ``fit(frequency, recency, T)``, a ``name`` and
             ``parameter_names``; defaults to :func:`default_candidates`.
         tie_tolerance: absolute log-likelihood difference treated as a tie.

@@ -111,3 +111,17 @@ def _period_offset(later_start: pl.Expr, earlier_start: pl.Expr, period: str) ->
         )
     # Both are Mondays, so the day difference is a multiple of 7.
     return (later_start - earlier_start).dt.total_days().cast(pl.Int64) // 7
+
+
+def cohort_retention_by_basis(cohorts: dict[str, pl.DataFrame], purchases: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Monthly `cohort_retention` for several cohort definitions, stacked with a `cohort_basis` column.
+
+    Args:
+        cohorts: basis name (e.g. `signup`, `first_transaction`) → `user_id`, `cohort_date`.
+        purchases: as for `cohort_retention`.
+        as_of: analysis date.
+    """
+    return pl.concat([
+        cohort_retention(users, purchases, as_of, period="month").select(pl.lit(basis).alias("cohort_basis"), pl.all())
+        for basis, users in cohorts.items()
+    ])

@@ -41,8 +41,7 @@ def default_memory_limit() -> str:
 
 def write_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
     """Replace `schema.table` with the frame's rows; returns the row count."""
-    schema = table.split(".")[0] if "." in table else "main"
-    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    _ensure_schema(conn, table)
     conn.register("_frame_to_write", frame.to_arrow())
     try:
         conn.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _frame_to_write")
@@ -51,7 +50,32 @@ def write_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame
     return frame.height
 
 
-def read_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
+def replace_rows(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, column: str) -> int:
+    """Replace the rows of `table` whose `column` takes a value found in `frame` (other rows stay).
+
+    For tables that keep history, such as one row per user per as-of date: a rerun for the same date
+    replaces that date's rows. The table is created from the frame's schema when it does not exist yet.
+    """
+    _ensure_schema(conn, table)
+    conn.register("_rows_to_write", frame.to_arrow())
+    try:
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM _rows_to_write WHERE false")
+        conn.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT DISTINCT {column} FROM _rows_to_write)")
+        conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows_to_write")
+    finally:
+        conn.unregister("_rows_to_write")
+    return frame.height
+
+
+def create_table_as(conn: duckdb.DuckDBPyConnection, table: str, query: str,
+                    params: dict | list | None = None) -> int:
+    """Replace `schema.table` with the rows of a query, computed inside DuckDB; returns the row count."""
+    _ensure_schema(conn, table)
+    conn.execute(f"CREATE OR REPLACE TABLE {table} AS {query}", params or [])
+    return row_count(conn, table)
+
+
+def read_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | list | None = None) -> pl.DataFrame:
     """Run a query and return its result as a Polars frame, every instant in UTC.
 
     DuckDB hands out TIMESTAMPTZ in the session zone; libraries get one zone so comparisons never mix.
@@ -69,6 +93,11 @@ def table_exists(conn: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 def row_count(conn: duckdb.DuckDBPyConnection, table: str) -> int:
     return conn.sql(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def _ensure_schema(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+    schema = table.split(".")[0] if "." in table else "main"
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
 
 def _validated_zone(conn: duckdb.DuckDBPyConnection, timezone: str) -> str:

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipelines.definitions import ALL_ASSET_CHECKS, ALL_ASSETS
-from pipelines.resources import build_resources
+from pipelines.resource_factory import build_resources
 from pipelines.settings import Settings
 from warehouse import connect
 

@@ -8,7 +8,7 @@ import pytest
 
 from assets.channel_cohorts import channel_cohort_marts
 from assets.channel_roi import channel_roi
-from pipelines.resources import build_resources
+from pipelines.resource_factory import build_resources
 from pipelines.settings import Settings
 from warehouse import connect
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ingest.contracts import CONTRACTS_BY_NAME
-from ingest.partitions import landing_days
+from ingest.daily_staging import landing_days
 from ingest.staging import load_raw, stage_source
 from sampledata.scale import generate_scale_data
 from warehouse import connect

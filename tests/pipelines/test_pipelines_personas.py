@@ -12,7 +12,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from pipelines.definitions import ALL_ASSET_CHECKS, ALL_ASSETS
-from pipelines.resources import build_resources
+from pipelines.resource_factory import build_resources
 from pipelines.settings import Settings
 from sampledata import generate_sample_data
 from warehouse import connect, read_frame

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from value.summary import rfm_summary
+from value.rfm_summary import rfm_summary
 
 CALIBRATION_END = date(1997, 9, 30)
 

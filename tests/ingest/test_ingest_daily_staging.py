@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from ingest.contracts import CONTRACTS, CONTRACTS_BY_NAME
-from ingest.partitions import landing_days, stage_day
+from ingest.daily_staging import landing_days, stage_day
 from ingest.staging import load_raw, stage_source
 from sampledata.scale import add_next_day, generate_scale_data
 from warehouse import connect, read_frame

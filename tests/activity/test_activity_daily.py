@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from ingest.staging import STAGED_PARTITION, staged_view_sql
-from warehouse.activity import (
+from activity.daily_activity import (
     SESSION_GAP_SECONDS,
     _partition_spans,
     refresh_user_activity,

@@ -1,7 +1,7 @@
 """Staged layer, one landing day at a time: a daily-partitioned asset per event-like source.
 
 Each partition types, checks and stages one `date=YYYY-MM-DD` landing folder into its Parquet partition
-(`ingest.partitions.stage_day`) without opening the DuckDB warehouse, so a multiprocess, Celery or
+(`ingest.daily_staging.stage_day`) without opening the DuckDB warehouse, so a multiprocess, Celery or
 Kubernetes executor can run many days and sources at once. The full `stg_<source>` assets write the same
 partitions; `staged.<source>` reads them all.
 """
@@ -12,7 +12,8 @@ import dagster as dg
 
 from assets.resources import LandingResource, WarehouseResource
 from ingest.contracts import CONTRACTS, SourceContract
-from ingest.partitions import stage_day
+from ingest.daily_staging import stage_day
+from quality.suites import validate_staged_table
 
 # Landing days are local days of the business time zone.
 DAILY = dg.DailyPartitionsDefinition(start_date="2020-01-01", timezone="Asia/Shanghai", end_offset=1)
@@ -43,7 +44,8 @@ def _day_asset(contract: SourceContract) -> dg.AssetsDefinition:
             raise dg.Failure("day-by-day staging needs a staged folder (FINGROWTH_STAGED_DIR)")
         day = dt.date.fromisoformat(context.partition_key)
         staged = stage_day(contract, landing.folder, day, warehouse.staged_dir, context.run.run_id,
-                           timezone=warehouse.timezone, memory_limit=warehouse.memory_limit)
+                           timezone=warehouse.timezone, memory_limit=warehouse.memory_limit,
+                           validate=validate_staged_table)
         counts, outcome = staged.counts, staged.validation
         if counts.rows_quarantined:
             context.log.warning(f"{contract.name} {day}: {counts.rows_quarantined} row(s) quarantined")

@@ -4,7 +4,7 @@ import pytest
 
 from segments.clustering import PersonaClusterer
 from segments.features import PERSONA_FEATURES, behaviour_features
-from segments.identity import centroid_table, match_personas
+from segments.persona_identity import centroid_table, match_personas
 from tests.segments.conftest import FEATURES, make_users
 
 

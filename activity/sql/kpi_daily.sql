@@ -1,12 +1,4 @@
-"""Marts: daily acquisition, activity, volume, revenue and spend."""
-
-import dagster as dg
-
-from assets.resources import WarehouseResource
-from warehouse import row_count
-
-KPI_DAILY_SQL = """
-CREATE OR REPLACE TABLE marts.kpi_daily AS
+-- One row per local day from the first sign-up or purchase to the as-of date.
 WITH w AS (SELECT as_of, window_end FROM core.analysis_window),
 bounds AS (
     SELECT least((SELECT min(CAST(signup_at AS DATE)) FROM marts.user_profile),
@@ -34,30 +26,3 @@ SELECT days.date,
 FROM days
 LEFT JOIN signups USING (date) LEFT JOIN active USING (date) LEFT JOIN purchases USING (date) LEFT JOIN spend USING (date)
 ORDER BY date
-"""
-
-
-@dg.asset(group_name="marts", kinds={"duckdb"}, deps=["user_profile", "core_user_activity", "core_purchases", "stg_marketing_spend"])
-def kpi_daily(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """One row per local day up to the as-of date: new, active and transacting users, volume, revenue, spend (marts.kpi_daily)."""
-    with warehouse.connection() as conn:
-        conn.execute(KPI_DAILY_SQL)
-        rows = row_count(conn, "marts.kpi_daily")
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows})
-
-
-@dg.asset_check(asset=kpi_daily, blocking=True, description="Daily transaction amounts add up to the purchases, to the cent.")
-def kpi_money_reconciles(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    with warehouse.connection() as conn:
-        kpi_total, purchases_total = conn.sql(
-            "SELECT (SELECT coalesce(sum(txn_amount), 0) FROM marts.kpi_daily), "
-            "(SELECT coalesce(sum(amount), 0) FROM core.purchases)"
-        ).fetchone()
-    return dg.AssetCheckResult(
-        passed=kpi_total == purchases_total,
-        metadata={"kpi_total": str(kpi_total), "purchases_total": str(purchases_total)},
-    )
-
-
-kpi_assets = [kpi_daily]
-kpi_checks = [kpi_money_reconciles]

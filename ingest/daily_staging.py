@@ -7,7 +7,8 @@ row exactly as the full staging does (`ingest.staging.stage_source`), and writes
   `staged.<source>` view reads),
 - the rejected rows, with file, line, reasons and the original record, to
   `<staged_dir>/_quarantine/<source>/event_date=YYYY-MM-DD/part-0.parquet`,
-- the day's row accounting to `<staged_dir>/_accounting/<source>/event_date=YYYY-MM-DD/part-0.parquet`.
+- the day's row accounting (the columns of `quarantine.row_accounting`) to
+  `<staged_dir>/_accounting/<source>/event_date=YYYY-MM-DD/part-0.parquet`.
 
 Keys are checked for duplicates within the day and against every other day's partition; references
 against the key files the full staging of users and products exports (`<staged_dir>/_keys/`). The
@@ -19,15 +20,23 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
+from ingest.accounting import row_accounting_query
 from ingest.contracts import SourceContract
 from ingest.landing import find_source_files, load_landing_files
 from ingest.staging import (
-    PARTITION_KEY, STAGED_PARTITION, StageCounts, keys_file, partition_glob, stage_source,
+    PARTITION_KEY,
+    STAGED_PARTITION,
+    StageCounts,
+    keys_file,
+    partition_glob,
+    quarantine_table,
+    stage_source,
 )
 from warehouse import connect
 
@@ -57,11 +66,12 @@ def landing_days(landing: Path, source: str) -> list[dt.date]:
 
 
 def stage_day(contract: SourceContract, landing: Path, day: dt.date, staged_dir: str, run_id: str,
-              timezone: str = "Asia/Shanghai", memory_limit: str | None = None, validate: bool = True) -> DayStaged:
+              timezone: str = "Asia/Shanghai", memory_limit: str | None = None,
+              validate: Callable[[duckdb.DuckDBPyConnection, str], object] | None = None) -> DayStaged:
     """Type, check and stage one landing day of `contract` into its partition (see the module doc).
 
-    With `validate`, the day's staged rows are then run through the source's Great Expectations suite
-    (every row, in batches), as the full staging's asset check does.
+    `validate(conn, source)`, when given, then checks the day's staged rows (the caller passes the
+    source's Great Expectations suite, `quality.suites.validate_staged_table`, which reads every row).
     """
     if not contract.event_time_column:
         raise ValueError(f"{contract.name} is not an event-like source; only those are staged by day")
@@ -92,15 +102,12 @@ def stage_day(contract: SourceContract, landing: Path, day: dt.date, staged_dir:
             if "://" not in file:
                 shutil.rmtree(Path(file).parent, ignore_errors=True)
                 Path(file).parent.mkdir(parents=True, exist_ok=True)
-        conn.execute(f"COPY (SELECT * FROM quarantine.rejected_rows ORDER BY source_file, line) TO '{quarantine}' "
-                     "(FORMAT parquet)")
-        conn.execute(f"COPY (SELECT * FROM quarantine.row_accounting) TO '{accounting}' (FORMAT parquet)")
-        validation = None
-        if validate:
-            from quality.suites import validate_staged_table  # GX is heavy: imported only when asked
-
-            validation = validate_staged_table(conn, contract.name)
-        reasons = conn.sql("SELECT reasons, count(*) AS n FROM quarantine.rejected_rows GROUP BY reasons "
+        rejected = quarantine_table(contract.name)
+        conn.execute(f"COPY (SELECT * FROM {rejected} ORDER BY source_file, line) TO '{quarantine}' (FORMAT parquet)")
+        conn.execute(f"COPY ({row_accounting_query([contract])}) TO '{accounting}' (FORMAT parquet)",
+                     {"run_id": run_id})
+        validation = validate(conn, contract.name) if validate is not None else None
+        reasons = conn.sql(f"SELECT reasons, count(*) AS n FROM {rejected} GROUP BY reasons "
                            "ORDER BY n DESC LIMIT 10").fetchall()
     return DayStaged(counts, day, tuple(f.relative for f in files), quarantine, reasons, validation)
 

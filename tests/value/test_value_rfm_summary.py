@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from tests.value.conftest import lifetimes_dataset
-from value.summary import rfm_summary
+from value.rfm_summary import rfm_summary
 
 
 def _tiny_transactions() -> pl.DataFrame:

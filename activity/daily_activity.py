@@ -60,8 +60,11 @@ class ActivityRefresh:
 def refresh_user_activity(conn: duckdb.DuckDBPyConnection, staged_dir: str | None) -> ActivityRefresh:
     """Bring `core.user_activity` and `core.user_channel_months` up to date with staged events and purchases.
 
-    Needs `core.analysis_window`, `core.purchases` and `staged.events`.
+    Needs `core.analysis_window`, `core.purchases` and `staged.events`. `staged_dir` is where staged
+    events partitions live; it is ignored when `staged.events` is a table of the warehouse instead.
     """
+    if staged_dir is not None and not _events_in_partitions(conn):
+        staged_dir = None
     conn.execute(STATE_DDL)
     as_of = conn.sql("SELECT as_of FROM core.analysis_window").fetchone()[0]
     partitions = _event_partitions(staged_dir)
@@ -110,6 +113,12 @@ def refresh_user_activity(conn: duckdb.DuckDBPyConnection, staged_dir: str | Non
         days = len(affected)
     _save_state(conn, as_of, partitions, spans, purchase_days)
     return ActivityRefresh(full=reason is not None, days=days, reason=reason or "only changed days recomputed")
+
+
+def _events_in_partitions(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Whether `staged.events` is the view over daily Parquet partitions (not a warehouse table)."""
+    return conn.sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'staged' "
+                    "AND table_name = 'events' AND table_type = 'VIEW'").fetchone()[0] > 0
 
 
 def _full_reason(conn: duckdb.DuckDBPyConnection, stored: dict, partitions: dict[str, str] | None) -> str | None:

@@ -5,7 +5,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from channels.quality import channel_payback, channel_quality
+from channels.acquisition_quality import channel_payback, channel_quality
 
 
 @pytest.fixture

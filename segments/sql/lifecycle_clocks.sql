@@ -1,14 +1,5 @@
-"""Marts: lifecycle stage counts at every month end, so movement through the lifecycle can be read over time."""
-
-import dagster as dg
-import polars as pl
-
-from assets.resources import WarehouseResource
-from segments.lifecycle import lifecycle_stage_expr
-from warehouse import read_frame, write_frame
-
-# The same clocks as marts.user_profile, taken at each snapshot date instead of the as-of date.
-CLOCKS_AT_SNAPSHOTS_SQL = """
+-- The same clocks as marts.user_profile, taken at each snapshot date (every month end, and the as-of
+-- date) instead of the as-of date; users with the same clocks at a snapshot are counted together.
 WITH w AS (SELECT as_of FROM core.analysis_window),
 bounds AS (SELECT min(CAST(signup_at AS DATE)) AS first_day FROM staged.users),
 snapshots AS (
@@ -42,27 +33,3 @@ FROM snapshots s
 JOIN staged.users u ON CAST(u.signup_at AS DATE) <= s.snapshot_date
 LEFT JOIN clocks c ON c.snapshot_date = s.snapshot_date AND c.user_id = u.user_id
 GROUP BY ALL
-"""
-
-
-@dg.asset(group_name="marts", kinds={"duckdb", "polars"}, deps=["analysis_window", "core_purchases", "stg_users"])
-def lifecycle_counts(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """One row per snapshot date (each month end, and the as-of date) × lifecycle stage: users in that stage (marts.lifecycle_counts).
-
-    Stages follow the rules in `segments/lifecycle.py`, evaluated with the clocks stopped at each snapshot.
-    """
-    with warehouse.connection() as conn:
-        clocks = read_frame(conn, CLOCKS_AT_SNAPSHOTS_SQL)
-        counts = (
-            clocks.with_columns(lifecycle_stage_expr())
-            .group_by("snapshot_date", "lifecycle_stage")
-            .agg(pl.col("users").sum().cast(pl.Int64))
-            .with_columns((pl.col("users") / pl.col("users").sum().over("snapshot_date")).alias("share"))
-            .sort("snapshot_date", "lifecycle_stage")
-        )
-        rows = write_frame(conn, "marts.lifecycle_counts", counts)
-    return dg.MaterializeResult(metadata={"dagster/row_count": rows,
-                                          "snapshots": counts["snapshot_date"].n_unique()})
-
-
-lifecycle_assets = [lifecycle_counts]

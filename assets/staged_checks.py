@@ -3,6 +3,7 @@
 import dagster as dg
 
 from assets.resources import WarehouseResource
+from ingest.accounting import row_accounting_query
 from ingest.contracts import CONTRACTS, SourceContract
 from quality.suites import validate_staged_table
 from warehouse import read_frame
@@ -42,24 +43,15 @@ def _accounting_check(contract: SourceContract) -> dg.AssetChecksDefinition:
         blocking=True,
         description="Every landing row is staged or quarantined: rows in = rows staged + rows quarantined.",
     )
-    def rows_accounted_for(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def rows_accounted_for(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connection() as conn:
-            latest = read_frame(
-                conn,
-                "SELECT run_id, rows_in, rows_staged, rows_quarantined FROM quarantine.row_accounting "
-                "WHERE source = ? ORDER BY recorded_at DESC LIMIT 1",
-                [contract.name],
-            )
-            run_id, rows_in, rows_staged, rows_quarantined = latest.row(0)
-            staged_now = conn.sql(f"SELECT count(*) FROM staged.{contract.name}").fetchone()[0]
-            quarantined_now = conn.execute(
-                "SELECT count(*) FROM quarantine.rejected_rows WHERE run_id = ? AND source = ?", [run_id, contract.name]
-            ).fetchone()[0]
-        passed = rows_in == staged_now + quarantined_now and staged_now == rows_staged
+            rows_in, rows_staged, rows_quarantined, balanced = read_frame(
+                conn, f"SELECT rows_in, rows_staged, rows_quarantined, balanced FROM ({row_accounting_query([contract])})",
+                {"run_id": context.run.run_id}).row(0)
         return dg.AssetCheckResult(
-            passed=passed,
-            description=f"{rows_in} in = {staged_now} staged + {quarantined_now} quarantined",
-            metadata={"rows_in": rows_in, "rows_staged": staged_now, "rows_quarantined": quarantined_now},
+            passed=bool(balanced),
+            description=f"{rows_in} in = {rows_staged} staged + {rows_quarantined} quarantined",
+            metadata={"rows_in": rows_in, "rows_staged": rows_staged, "rows_quarantined": rows_quarantined},
         )
 
     return rows_accounted_for

@@ -1,0 +1,31 @@
+"""Build the resources of a run from its settings."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from assets.resources import AnalysisResource, LandingResource, ReportsResource, WarehouseResource
+from pipelines.settings import Settings
+
+
+def build_resources(settings: Settings) -> dict[str, object]:
+    return {
+        "warehouse": WarehouseResource(
+            path=str(settings.warehouse), timezone=settings.timezone, staged_dir=settings.staged_location,
+            memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads,
+        ),
+        "landing": LandingResource(path=str(settings.landing)),
+        "reports": ReportsResource(path=str(settings.dashboards_dir)),
+        # The analysis knobs are the settings of the same names.
+        "analysis": AnalysisResource(**{name: _config_value(getattr(settings, name))
+                                        for name in AnalysisResource.model_fields}),
+    }
+
+
+def _config_value(value: object) -> object:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
