@@ -51,6 +51,13 @@ def record_row_accounting(conn: duckdb.DuckDBPyConnection, contracts: Sequence[S
 
 
 def create_rejected_rows_view(conn: duckdb.DuckDBPyConnection, contracts: Sequence[SourceContract]) -> int:
-    """(Re)create the `quarantine.rejected_rows` view; returns the rows it holds."""
-    conn.execute(f"CREATE OR REPLACE VIEW quarantine.rejected_rows AS {rejected_rows_view(contracts)}")
+    """(Re)create the `quarantine.rejected_rows` view over the sources staged so far; returns its rows."""
+    staged = {name for (name,) in conn.sql("SELECT table_name FROM information_schema.tables "
+                                           "WHERE table_schema = 'quarantine'").fetchall()}
+    present = [c for c in contracts if c.name in staged]
+    conn.execute("CREATE SCHEMA IF NOT EXISTS quarantine")
+    conn.execute(f"CREATE OR REPLACE VIEW quarantine.rejected_rows AS {rejected_rows_view(present)}"
+                 if present else "CREATE OR REPLACE VIEW quarantine.rejected_rows AS SELECT NULL::VARCHAR AS run_id, "
+                 "NULL::VARCHAR AS source, NULL::VARCHAR AS source_file, NULL::BIGINT AS line, NULL::VARCHAR AS reasons, "
+                 "NULL::VARCHAR AS record WHERE false")
     return conn.sql("SELECT count(*) FROM quarantine.rejected_rows").fetchone()[0]

@@ -1,9 +1,8 @@
-"""The asset graph materialized with `dagster.materialize` over a temporary warehouse."""
+"""The analytics job run in process over a temporary warehouse."""
 
 import dagster as dg
 
-from pipelines.definitions import ALL_ASSET_CHECKS, ALL_ASSETS
-from pipelines.resource_factory import build_resources
+from pipelines.definitions import build_definitions
 from pipelines.settings import Settings
 from warehouse import connect
 
@@ -11,8 +10,8 @@ from warehouse import connect
 def materialize_all(tmp_path, landing):
     settings = Settings(landing=landing, warehouse=tmp_path / "w.duckdb", out=tmp_path / "out")
     with dg.instance_for_test() as instance:
-        result = dg.materialize([*ALL_ASSETS, *ALL_ASSET_CHECKS], resources=build_resources(settings),
-                                instance=instance, raise_on_error=False)
+        result = build_definitions(settings).resolve_job_def("analytics_job").execute_in_process(
+            instance=instance, raise_on_error=False)
     return result, settings
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import dagster as dg
 import pytest
 
-from assets.channel_cohorts import channel_cohort_marts
+from assets.channel_cohorts import channel_cohorts
 from assets.channel_roi import channel_roi
 from pipelines.resource_factory import build_resources
 from pipelines.settings import Settings
@@ -54,7 +54,7 @@ def warehouse(tmp_path_factory):
         conn.executemany("INSERT INTO staged.marketing_spend VALUES (?, ?, ?, 'c')", SPEND_ROWS)
     settings = Settings(landing=folder / "landing", warehouse=path, out=folder / "out")
     with dg.instance_for_test() as instance:
-        result = dg.materialize([channel_roi, channel_cohort_marts], resources=build_resources(settings),
+        result = dg.materialize([channel_roi, channel_cohorts], resources=build_resources(settings),
                                 instance=instance)
     assert result.success
     return path

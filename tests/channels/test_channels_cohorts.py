@@ -6,7 +6,9 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from assets.channel_cohorts import REVENUE_SQL
+from warehouse import load_query
+
+REVENUE_SQL = load_query("channels", "cohort_revenue")
 from channels import (
     ATTRIBUTION_MODELS,
     attribute_all,

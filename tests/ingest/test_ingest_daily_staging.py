@@ -8,10 +8,11 @@ import pytest
 
 from ingest.contracts import CONTRACTS, CONTRACTS_BY_NAME
 from ingest.daily_staging import landing_days, stage_day
+from quality.suites import validate_staged_table
 from ingest.staging import load_raw, stage_source
 from sampledata.scale import add_next_day, generate_scale_data
 from warehouse import connect, read_frame
-from warehouse.activity import refresh_user_activity
+from activity.daily_activity import refresh_user_activity
 
 ACTIVITY = "SELECT * FROM core.user_activity ORDER BY user_id, activity_date"
 CHANNELS = "SELECT * FROM core.user_channel_months ORDER BY user_id, activity_month, channel"
@@ -64,8 +65,7 @@ def test_event_sources_are_staged_as_daily_partitions_and_every_row_is_accounted
         # Raw Parquet sources are views over the landing files, not copies.
         assert conn.execute("SELECT table_type FROM information_schema.tables WHERE table_schema = 'raw' "
                             "AND table_name = 'events'").fetchone()[0] == "VIEW"
-        rejected = read_frame(conn, "SELECT source_file, line, reasons FROM quarantine.rejected_rows "
-                                    "WHERE source = 'events'")
+        rejected = read_frame(conn, "SELECT source_file, line, reasons FROM quarantine.events")
         assert rejected["source_file"].str.starts_with("events/date=").all() and (rejected["line"] > 0).all()
 
 
@@ -78,7 +78,8 @@ def test_one_day_is_restaged_alone_without_the_warehouse(landing, tmp_path):
         before = conn.execute(f"SELECT count(*) FROM read_parquet('{partition}/*.parquet')").fetchone()[0]
         total_before = conn.sql("SELECT count(*) FROM staged.events").fetchone()[0]
     # No warehouse connection is open or needed here.
-    result = stage_day(CONTRACTS_BY_NAME["events"], landing, day, str(staged_dir), "day-run")
+    result = stage_day(CONTRACTS_BY_NAME["events"], landing, day, str(staged_dir), "day-run",
+                       validate=validate_staged_table)
     counts = result.counts
     assert counts.balanced and counts.rows_in > 0
     assert counts.rows_staged == before  # the same rows again: nothing dropped, nothing doubled

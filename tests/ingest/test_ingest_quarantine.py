@@ -7,6 +7,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from ingest.accounting import create_rejected_rows_view, record_row_accounting
 from ingest.contracts import CONTRACTS
 from ingest.staging import load_raw, stage_source
 from tests.ingest.bad_landing import GOOD_ROWS, write_bad_landing
@@ -24,6 +25,8 @@ def staged(tmp_path):
         counts[contract.name] = stage_source(conn, contract, "run-1", staged_sources, present=loaded.present)
         if loaded.present:
             staged_sources.add(contract.name)
+    record_row_accounting(conn, CONTRACTS, "run-1")
+    create_rejected_rows_view(conn, CONTRACTS)
     yield conn, expected, counts
     conn.close()
 
@@ -93,7 +96,7 @@ def test_json_lines_with_bytes_that_are_not_utf8_are_quarantined_not_fatal(tmp_p
         contract = next(c for c in CONTRACTS if c.name == name)
         load_raw(conn, contract, landing)
         stage_source(conn, contract, "r", {"users"} if name == "events" else set())
-    rejected = conn.sql("SELECT line, reasons FROM quarantine.rejected_rows WHERE source = 'events'").fetchall()
+    rejected = conn.sql("SELECT line, reasons FROM quarantine.events").fetchall()
     assert rejected == [(3, "event_name: contains bytes that are not valid UTF-8")]
     assert conn.sql("SELECT event_id FROM staged.events").fetchall() == [("e1",)]
     conn.close()
@@ -117,7 +120,7 @@ def test_typed_parquet_columns_are_staged_exactly_and_extras_kept_as_text(tmp_pa
         stage_source(conn, contract, "r", {"users"} if name != "users" else set())
     assert conn.sql("SELECT principal::VARCHAR, as_of::VARCHAR, noted_at FROM staged.loan_performance").fetchall() == [
         ("1000.10", "2026-01-31", "2026-01-31T01:00:00.000000+00:00")]
-    rejected = conn.sql("SELECT source_file, line, reasons FROM quarantine.rejected_rows").fetchall()
+    rejected = conn.sql("SELECT source_file, line, reasons FROM quarantine.loan_performance").fetchall()
     assert rejected == [("loan_performance.parquet", 2, 'days_past_due: "-1" is below the minimum 0')]
     conn.close()
 
@@ -146,8 +149,7 @@ def test_typed_parquet_values_are_range_checked_without_parsing_text(tmp_path):
     assert raw_types["as_of"] == "DATE" and raw_types["principal"] == "DECIMAL(38,2)"
     assert conn.sql("SELECT loan_id, as_of, principal FROM staged.loan_performance").fetchall() == [
         ("l1", dt.date(2026, 1, 31), Decimal("1000.10"))]
-    rejected = conn.sql("SELECT line, reasons FROM quarantine.rejected_rows WHERE source = 'loan_performance' "
-                        "ORDER BY line").fetchall()
+    rejected = conn.sql("SELECT line, reasons FROM quarantine.loan_performance ORDER BY line").fetchall()
     assert rejected == [(2, 'as_of: "2500-01-01" is out of range'),
                         (3, 'principal: "12345678901234567890.00" does not fit DECIMAL(18, 2)')]
     local = conn.sql("SELECT strftime(occurred_at AT TIME ZONE 'Asia/Shanghai', '%Y-%m-%d %H:%M'), "
@@ -169,6 +171,6 @@ def test_a_text_amount_too_large_for_the_warehouse_is_quarantined_not_fatal(tmp_
         load_raw(conn, contract, landing)
         stage_source(conn, contract, "r", {"users"} if name != "users" else set())
     assert conn.sql("SELECT txn_id FROM staged.transactions").fetchall() == [("t1",)]
-    assert conn.sql("SELECT line, reasons FROM quarantine.rejected_rows").fetchall() == [
+    assert conn.sql("SELECT line, reasons FROM quarantine.transactions").fetchall() == [
         (3, 'amount: "123456789012345678901.00" does not fit DECIMAL(18, 2)')]
     conn.close()

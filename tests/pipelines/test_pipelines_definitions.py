@@ -12,7 +12,7 @@ from ingest.contracts import CONTRACTS
 from pipelines.definitions import build_definitions
 from pipelines.settings import Settings
 
-LAYERS = ["raw", "staged", "core", "marts", "campaigns", "reporting"]
+LAYERS = ["raw", "staged", "quarantine", "core", "marts", "campaigns", "reporting"]
 
 
 def definitions(tmp_path):
@@ -46,7 +46,7 @@ def test_assets_are_grouped_by_layer_and_state_their_grain(tmp_path):
     assert set(groups) == set(LAYERS)
     for table in ["user_profile", "user_segment", "persona", "clv_model", "user_clv", "cohort_retention", "kpi_daily", "channel_roi"]:
         assert table in groups["marts"]
-    assert sorted(groups["staged"]) == sorted(f"stg_{c.name}" for c in CONTRACTS)
+    assert sorted(groups["staged"]) == sorted([*(f"stg_{c.name}" for c in CONTRACTS), "user_contacts"])
 
 
 def test_every_staged_table_has_blocking_expectation_and_accounting_checks(tmp_path):

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from pipelines.definitions import ALL_ASSET_CHECKS, ALL_ASSETS
+from assets.graph import ANALYTICS_ASSETS, EXTERNAL_ASSETS, SEPARATE_CHECKS
 from pipelines.resource_factory import build_resources
 from pipelines.settings import Settings
 from sampledata import generate_sample_data
@@ -19,7 +19,7 @@ from warehouse import connect, read_frame
 
 END = dt.date(2026, 6, 30)
 DAY_90 = END - dt.timedelta(days=30)
-SEGMENT_ASSETS = dg.AssetSelection.assets("user_segment", "user_rule_segment").upstream().required_multi_asset_neighbors()
+SEGMENT_ASSETS = dg.AssetSelection.assets("user_segment", "user_rule_segment", "segment_movement").upstream().required_multi_asset_neighbors()
 TABLES = ["user_segment", "persona", "persona_k_evidence", "persona_changes", "persona_centroids", "persona_registry",
           "segment_movement", "user_rule_segment"]
 
@@ -27,7 +27,7 @@ TABLES = ["user_segment", "persona", "persona_k_evidence", "persona_changes", "p
 def run(landing, warehouse, out, as_of):
     settings = Settings(landing=landing, warehouse=warehouse, out=out, as_of=as_of)
     with dg.instance_for_test() as instance:
-        result = dg.materialize([*ALL_ASSETS, *ALL_ASSET_CHECKS], resources=build_resources(settings),
+        result = dg.materialize([*ANALYTICS_ASSETS, *EXTERNAL_ASSETS, *SEPARATE_CHECKS], resources=build_resources(settings),
                                 instance=instance, selection=SEGMENT_ASSETS)
     assert result.success
     with connect(warehouse) as conn:

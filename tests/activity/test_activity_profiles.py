@@ -6,7 +6,10 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
-from assets.profiles import PROFILE_SQL
+from activity.profiles import PROFILE_PARAMETERS, PROFILE_QUERY
+from warehouse import load_query
+
+PROFILE_SQL = load_query("activity", PROFILE_QUERY)
 
 ZONE = ZoneInfo("Asia/Shanghai")
 DAY_1, DAY_2, DAY_3 = dt.date(2026, 3, 1), dt.date(2026, 3, 2), dt.date(2026, 3, 3)
@@ -69,12 +72,12 @@ def warehouse():
 
 
 def test_a_session_runs_on_across_midnight_within_thirty_minutes(warehouse):
-    profiles = dict(warehouse.execute(f"SELECT user_id, sessions FROM ({PROFILE_SQL})").fetchall())
+    profiles = dict(warehouse.execute(f"SELECT user_id, sessions FROM ({PROFILE_SQL})", PROFILE_PARAMETERS).fetchall())
     assert profiles == {"across": 2, "exact": 1, "apart": 2, "skipped": 2, "chained": 2}
 
 
 def test_active_days_leave_out_purchase_only_days(warehouse):
     profiles = {user: (days, events) for user, days, events in warehouse.execute(
-        f"SELECT user_id, active_days, event_count FROM ({PROFILE_SQL})").fetchall()}
+        f"SELECT user_id, active_days, event_count FROM ({PROFILE_SQL})", PROFILE_PARAMETERS).fetchall()}
     assert profiles["skipped"] == (2, 2)
     assert profiles["chained"] == (3, 4)
