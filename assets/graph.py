@@ -11,7 +11,7 @@ from assets.credit_value import CREDIT_VALUE_TABLES, credit_value_assets
 from assets.daily_kpis import KPI_TABLES, kpi_assets
 from assets.lifetime_value import VALUE_TABLES, value_assets
 from assets.pipeline_notes import NOTES_TABLES, notes_assets
-from assets.profiles import PROFILE_TABLES, profile_assets
+from assets.user_profile import PROFILE_TABLES, profile_assets
 from assets.raw import RAW_TABLES, raw_assets
 from assets.reporting import reporting_assets
 from assets.segmentation import SEGMENT_TABLES, segmentation_assets

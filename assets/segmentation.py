@@ -15,7 +15,7 @@ from segments.rule_segments import (
     load_rule_segments,
     rule_segment_definitions,
 )
-from segments.segmentation import segment_users
+from segments.segmentation_run import segment_users
 from warehouse import load_query, read_frame, replace_rows, table_exists, write_frame
 
 PROFILED_USER = ForeignKey(("user_id",), "marts.user_profile")
@@ -58,7 +58,7 @@ SEGMENTATION_TABLES = [USER_SEGMENT, PERSONA, PERSONA_K_EVIDENCE, PERSONA_CENTRO
 
 @table_asset(*SEGMENTATION_TABLES, name="segmentation",
              description="Score RFM segments, cluster users into personas with an automatic k, keep persona ids "
-                         "across runs and record each user's history (`segments/segmentation.py`).")
+                         "across runs and record each user's history (`segments/segmentation_run.py`).")
 def segmentation(warehouse: WarehouseResource):
     with warehouse.connection() as conn:
         profile = read_frame(conn, "SELECT * FROM marts.user_profile ORDER BY user_id")

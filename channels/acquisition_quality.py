@@ -62,7 +62,7 @@ def channel_payback(users: pl.DataFrame, purchases: pl.DataFrame, spend: pl.Data
     reached = ages.group_by("acquisition_channel", "age").agg(pl.len().alias("reached"))
     months = (
         ages.group_by("acquisition_channel").agg(pl.int_range(0, pl.col("age").max() + 1).alias("month"))
-        .explode("month").with_columns(pl.col("month").cast(pl.Int64))
+        .explode("month", empty_as_null=True).with_columns(pl.col("month").cast(pl.Int64))
     )
     curve = (
         months.join(steps, on=["acquisition_channel", "month"], how="left")

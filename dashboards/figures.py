@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 
 from dashboards.formatting import money_axis
 from dashboards.labels import LIFECYCLE_STAGES, label, value_label
-from dashboards.settings import DashboardSettings
+from dashboards.page_settings import DashboardSettings
 
 # System fonts only: pages must render offline, so no web fonts are fetched.
 FONT_FAMILY = (

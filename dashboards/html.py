@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from dashboards.labels import label
-from dashboards.settings import DashboardSettings
+from dashboards.page_settings import DashboardSettings
 
 # plotly.js 4 adds a "Share chart" button that uploads the figure's data to Plotly Cloud; user data
 # must never leave the machine, so it is removed along with the plotly.com logo link.

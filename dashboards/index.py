@@ -10,7 +10,7 @@ import polars as pl
 from dashboards.formatting import format_count
 from dashboards.html import NavLink, Section, table_html
 from dashboards.labels import LABELS, label
-from dashboards.settings import DashboardSettings
+from dashboards.page_settings import DashboardSettings
 
 INDEX_FILE = "index.html"
 

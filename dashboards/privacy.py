@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from dashboards.labels import label
-from dashboards.settings import DashboardSettings
+from dashboards.page_settings import DashboardSettings
 
 
 @dataclass(frozen=True)

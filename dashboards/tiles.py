@@ -7,7 +7,7 @@ from html import escape
 from dashboards.formatting import format_change, format_count, format_money, format_ratio
 from dashboards.kpis import KpiSummary, KpiTile
 from dashboards.labels import label
-from dashboards.settings import DashboardSettings
+from dashboards.page_settings import DashboardSettings
 
 
 def _format_value(tile: KpiTile, value: float | None, settings: DashboardSettings) -> str:

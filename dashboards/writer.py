@@ -12,7 +12,7 @@ from dashboards.html import NavLink, render_page
 from dashboards.index import INDEX_FILE, index_sections
 from dashboards.labels import label
 from dashboards.pages import PAGES
-from dashboards.settings import DashboardSettings
+from dashboards.page_settings import DashboardSettings
 
 
 def write_dashboards(

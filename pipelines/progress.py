@@ -10,9 +10,8 @@ _STARTS: dict[str, float] = {}
 
 
 class _StepProgressHandler(logging.Handler):
-    def __init__(self, stream) -> None:
+    def __init__(self) -> None:
         super().__init__(logging.DEBUG)
-        self.stream = stream
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", None) or {}
@@ -39,7 +38,8 @@ class _StepProgressHandler(logging.Handler):
                 )
 
     def _write(self, line: str) -> None:
-        print(line, file=self.stream, flush=True)
+        # The stream is looked up at each line, so a caller that redirects stderr sees the progress.
+        print(line, file=sys.stderr, flush=True)
 
 
 def failure_reason(event: dg.DagsterEvent) -> str:
@@ -59,5 +59,5 @@ def step_progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     logger.setLevel(logging.DEBUG)
     logger.propagate = False
     if not logger.handlers:
-        logger.addHandler(_StepProgressHandler(sys.stderr))
+        logger.addHandler(_StepProgressHandler())
     return logger

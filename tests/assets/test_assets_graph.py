@@ -1,10 +1,62 @@
-"""The analytics job run in process over a temporary warehouse."""
+"""The asset graph: its snapshot, every warehouse table declared by an asset, and runs over tiny landings."""
+
+from pathlib import Path
 
 import dagster as dg
+import duckdb
+import pytest
+
+from assets.graph import WAREHOUSE_TABLES
 
 from pipelines.definitions import build_definitions
 from pipelines.settings import Settings
 from warehouse import connect
+
+
+SNAPSHOT = Path(__file__).with_name("asset_graph.txt")
+
+
+def graph_lines(defs: dg.Definitions) -> list[str]:
+    """One line per asset (group, table, upstream keys) and per asset check, sorted."""
+    graph = defs.resolve_asset_graph()
+    lines = []
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        table = node.metadata.get("dagster/table_name")
+        stored = f" = {getattr(table, 'value', table)}" if table is not None else ""
+        deps = ", ".join(sorted(k.to_user_string() for k in node.parent_keys))
+        kind = "asset" if node.is_materializable else "external"
+        lines.append(f"{kind} {key.to_user_string()} [{node.group_name}]{stored}{f' <- {deps}' if deps else ''}")
+    for check in sorted(graph.asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):
+        blocking = "blocking" if graph.get_check_spec(check).blocking else "non-blocking"
+        lines.append(f"check {check.asset_key.to_user_string()}.{check.name} ({blocking})")
+    return lines
+
+
+def test_the_asset_graph_matches_its_snapshot(tmp_path, request):
+    """Keys, groups, tables, dependencies and checks: any change shows here and in review."""
+    lines = graph_lines(build_definitions(Settings(warehouse=tmp_path / "w.duckdb")))
+    if request.config.getoption("--update-graph-snapshot"):
+        SNAPSHOT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    expected = SNAPSHOT.read_text(encoding="utf-8").splitlines()
+    assert lines == expected, "the graph changed: review it, then run pytest --update-graph-snapshot"
+
+
+def test_every_warehouse_table_belongs_to_a_declared_asset(sample_run, tmp_path):
+    """The tables of a built warehouse and the graph's tables are the same set (campaign ledger included)."""
+    graph = build_definitions(Settings(warehouse=tmp_path / "w.duckdb")).resolve_asset_graph()
+    declared = {}
+    for key in graph.get_all_asset_keys():
+        table = graph.get(key).metadata.get("dagster/table_name")
+        if table is not None:
+            declared[str(getattr(table, "value", table))] = graph.get(key).is_materializable
+    assert sorted(declared) == sorted(t.table for t in WAREHOUSE_TABLES)
+    with duckdb.connect(str(sample_run.warehouse), read_only=True) as conn:
+        held = {f"{s}.{t}" for s, t in conn.sql(
+            "SELECT table_schema, table_name FROM information_schema.tables").fetchall()}
+    assert held - set(declared) == set(), "tables no asset declares"
+    built = {table for table, materializable in declared.items() if materializable}
+    assert built - held == set(), "declared tables the run did not write"
 
 
 def materialize_all(tmp_path, landing):

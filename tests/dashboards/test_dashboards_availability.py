@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from dashboards import DashboardSettings, write_dashboards
-from dashboards.pages import executive
+from dashboards.pages import executive_page as executive
 
 
 def test_no_marts_at_all_writes_every_page_with_notes(tmp_path: Path):

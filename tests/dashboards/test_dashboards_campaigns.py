@@ -14,7 +14,7 @@ from campaigns.results import campaign_page_frames
 from campaigns.webhook import ensure_suppressions
 from dashboards import DashboardSettings, write_dashboards
 from dashboards.labels import label
-from dashboards.pages import campaigns
+from dashboards.pages import campaigns_page as campaigns
 from tests.dashboards import synthetic
 from tests.pipelines.campaign_warehouse import (
     DECIDED_AT,

@@ -9,7 +9,7 @@ import pytest
 
 from dashboards import DashboardSettings, write_dashboards
 from dashboards.labels import label
-from dashboards.pages import channels
+from dashboards.pages import channels_page as channels
 from tests.dashboards.browser import check_page
 
 SMALL_CELL = ("social", "2026-03")  # 4 conversions: below the minimum group size

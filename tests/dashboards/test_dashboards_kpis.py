@@ -7,8 +7,8 @@ import pytest
 
 from dashboards.formatting import currency_symbol, format_money
 from dashboards.kpis import compute_kpi_summary
-from dashboards.pages import executive
-from dashboards.settings import DashboardSettings
+from dashboards.pages import executive_page as executive
+from dashboards.page_settings import DashboardSettings
 from tests.dashboards import synthetic
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from dashboards import DashboardSettings, write_dashboards
 from dashboards.labels import LABELS, label, value_label
-from dashboards.pages import executive
+from dashboards.pages import executive_page as executive
 
 
 def test_every_label_has_both_languages():

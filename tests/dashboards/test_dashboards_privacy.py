@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from dashboards import DashboardSettings, write_dashboards
-from dashboards.pages import executive
+from dashboards.pages import executive_page as executive
 from dashboards.privacy import suppress_small_groups
 from tests.dashboards import synthetic
 
@@ -93,7 +93,7 @@ def test_average_ltv_needs_enough_users(marts):
 
 
 def test_growth_and_value_pages_hide_small_groups(tmp_path: Path):
-    from dashboards.pages import growth, value
+    from dashboards.pages import growth_page as growth, value_page as value
 
     marts = synthetic.all_marts()
     settings = DashboardSettings(min_group_size=10)
@@ -112,7 +112,7 @@ def test_growth_and_value_pages_hide_small_groups(tmp_path: Path):
 
 
 def test_channel_page_hides_small_channels():
-    from dashboards.pages import channels
+    from dashboards.pages import channels_page as channels
 
     marts = synthetic.all_marts()
     sections = channels.build_sections(marts, DashboardSettings(min_group_size=10))
@@ -123,7 +123,7 @@ def test_channel_page_hides_small_channels():
 
 
 def test_funnels_count_users_reaching_each_step():
-    from dashboards.pages import growth
+    from dashboards.pages import growth_page as growth
 
     marts = synthetic.all_marts()
     section = growth.funnel_section(marts, DashboardSettings(), "credit_funnel_stage", growth.CREDIT_FUNNEL,
@@ -134,7 +134,7 @@ def test_funnels_count_users_reaching_each_step():
 
 
 def test_persona_movement_shows_the_latest_flows_above_the_minimum():
-    from dashboards.pages import growth
+    from dashboards.pages import growth_page as growth
 
     section = growth.movement_section(synthetic.all_marts(), DashboardSettings(min_group_size=10))
     link = section.figure.data[0].link

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dashboards.kpis import compute_kpi_summary
-from dashboards.settings import DashboardSettings
+from dashboards.page_settings import DashboardSettings
 from dashboards.targets import TargetsError, load_targets
 from dashboards.tiles import kpi_tiles_html
 from tests.dashboards import synthetic

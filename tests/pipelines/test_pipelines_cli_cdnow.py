@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from sampledata import write_cdnow_landing
-from tests.pipelines.cli_runner import query, run_analytics
+from tests.pipelines.cli_runner import analytics_in_process, query
 
 # Fader, Hardie & Lee (2005), CDNOW sample, 39-week calibration period, time in weeks.
 PUBLISHED_BG_NBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -28,7 +28,7 @@ def cdnow_sample() -> Path:
 def test_cdnow_run_recovers_published_bgnbd_parameters(tmp_path):
     landing = tmp_path / "landing"
     write_cdnow_landing(landing, cdnow_sample())
-    result = run_analytics(landing, tmp_path, "--as-of", "1997-09-30")
+    result = analytics_in_process(landing, tmp_path, "--as-of", "1997-09-30")
     assert result.code == 0, result.output
 
     rows = query(tmp_path / "w.duckdb", "SELECT parameter, value, time_unit, customers, value_basis "
@@ -75,7 +75,7 @@ def test_cdnow_holdout_check_39_plus_39_weeks_is_on_the_dashboard(tmp_path):
 
     landing = tmp_path / "landing"
     write_cdnow_landing(landing, cdnow_sample())
-    result = run_analytics(landing, tmp_path, "--as-of", "1998-06-30", "--holdout-weeks", "39")
+    result = analytics_in_process(landing, tmp_path, "--as-of", "1998-06-30", "--holdout-weeks", "39")
     assert result.code == 0, result.output
     warehouse = tmp_path / "w.duckdb"
     tracking = query(warehouse, "SELECT week, period_end, actual_holdout, predicted_holdout, actual_cumulative, "

@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.pipelines.cli_runner import query, run_analytics
+from tests.pipelines.cli_runner import analytics_in_process, query
 
 TOUCH_DAY = datetime(2024, 3, 10, tzinfo=UTC)
 AS_OF = "2024-03-10"
@@ -118,7 +118,7 @@ def pipeline(tmp_path_factory) -> dict[str, dict[str, tuple[float, float]]]:
     """Our marts.channel_roi after `fingrowth run` on the reference paths: model -> channel -> (conv, revenue)."""
     workdir = tmp_path_factory.mktemp("channel_attribution")
     _write_landing(_reference_paths(), workdir / "landing")
-    result = run_analytics(workdir / "landing", workdir, "--as-of", AS_OF)
+    result = analytics_in_process(workdir / "landing", workdir, "--as-of", AS_OF)
     assert result.code == 0, result.output
     rows = query(workdir / "w.duckdb", "SELECT attribution_model, channel, conversions, revenue, spend "
                                        "FROM marts.channel_roi")

@@ -1,28 +1,18 @@
-"""`fingrowth sample-data` then `fingrowth run`: every mart is built and the dashboards render in Chromium."""
+"""`fingrowth sample-data` then `fingrowth run` (the session's sample run): every mart is built and the dashboards
+render in Chromium."""
 
 import pytest
 
 from tests.dashboards.browser import check_page, headless_chromium
-from tests.pipelines.cli_runner import query, run_analytics, run_fingrowth
+from tests.pipelines.cli_runner import query
 
 MARTS = ["user_profile", "user_segment", "persona", "clv_model", "user_clv", "cohort_retention", "kpi_daily",
          "channel_roi", "user_value", "value_by_group", "credit_loss_model", "user_credit_loss"]
 
 
-@pytest.fixture(scope="module")
-def sample_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("sample_run")
-    generated = run_fingrowth(["sample-data", "--out", str(workdir / "landing"), "--users", "3000", "--days", "180",
-                               "--seed", "5"], workdir)
-    assert generated.code == 0, generated.output
-    result = run_analytics(workdir / "landing", workdir)
-    assert result.code == 0, result.output
-    return workdir, result
-
-
 @pytest.mark.slow
 def test_every_mart_is_built_and_rows_balance(sample_run):
-    workdir, result = sample_run
+    workdir, result = sample_run.workdir, sample_run.result
     warehouse = workdir / "w.duckdb"
     for mart in MARTS:
         assert query(warehouse, f"SELECT count(*) FROM marts.{mart}")[0][0] > 0, mart
@@ -40,7 +30,7 @@ def test_every_mart_is_built_and_rows_balance(sample_run):
 
 @pytest.mark.slow
 def test_analytical_tables_hold_no_contact_details(sample_run):
-    workdir, _ = sample_run
+    workdir = sample_run.workdir
     columns = query(workdir / "w.duckdb", "SELECT table_schema, table_name, column_name FROM information_schema.columns "
                                           "WHERE table_schema NOT IN ('private', 'raw')")
     leaked = [c for c in columns if c[2] in ("email", "phone", "birth_date")]
@@ -49,7 +39,7 @@ def test_analytical_tables_hold_no_contact_details(sample_run):
 
 @pytest.mark.slow
 def test_campaign_dry_run_sends_nothing_and_decides_everyone(sample_run):
-    workdir, _ = sample_run
+    workdir = sample_run.workdir
     warehouse = workdir / "w.duckdb"
     decisions = dict(query(warehouse, "SELECT decision, count(*) FROM campaigns.decisions GROUP BY 1"))
     assert decisions.get("send", 0) > 0 and decisions.get("excluded", 0) > 0
@@ -63,7 +53,7 @@ def test_campaign_dry_run_sends_nothing_and_decides_everyone(sample_run):
 @pytest.mark.slow
 @pytest.mark.browser
 def test_dashboards_render_in_headless_chromium(sample_run, tmp_path):
-    workdir, _ = sample_run
+    workdir = sample_run.workdir
     dashboards = workdir / "out" / "dashboards"
     pages = sorted(dashboards.glob("*.html"))
     assert {p.name for p in pages} >= {"index.html", "executive.html"}
@@ -75,7 +65,7 @@ def test_dashboards_render_in_headless_chromium(sample_run, tmp_path):
 
 @pytest.mark.slow
 def test_value_is_netted_of_expected_credit_loss(sample_run):
-    workdir, _ = sample_run
+    workdir = sample_run.workdir
     warehouse = workdir / "w.duckdb"
     pd_rates = [v for _, v in query(warehouse, "SELECT parameter, value FROM marts.credit_loss_model "
                                                "WHERE parameter LIKE 'pd_%' ORDER BY rowid")]
@@ -90,7 +80,7 @@ def test_value_is_netted_of_expected_credit_loss(sample_run):
 
 @pytest.mark.slow
 def test_lifecycle_history_and_both_cohort_bases(sample_run):
-    workdir, _ = sample_run
+    workdir = sample_run.workdir
     warehouse = workdir / "w.duckdb"
     at_as_of = dict(query(warehouse, "SELECT lifecycle_stage, users FROM marts.lifecycle_counts "
                                      "WHERE snapshot_date = (SELECT as_of FROM core.analysis_window)"))
@@ -109,7 +99,7 @@ def test_lifecycle_history_and_both_cohort_bases(sample_run):
 
 @pytest.mark.slow
 def test_channel_quality_covers_every_acquired_user(sample_run):
-    workdir, _ = sample_run
+    workdir = sample_run.workdir
     warehouse = workdir / "w.duckdb"
     totals = query(warehouse, "SELECT sum(users), count(*) FILTER (WHERE kyc_pass_rate BETWEEN 0 AND 1), count(*) "
                               "FROM marts.channel_quality WHERE cohort = 'all'")[0]
@@ -128,7 +118,7 @@ def test_channel_quality_covers_every_acquired_user(sample_run):
 
 @pytest.mark.slow
 def test_profiles_carry_behaviour_and_funnel_stages(sample_run):
-    workdir, _ = sample_run
+    workdir = sample_run.workdir
     warehouse = workdir / "w.duckdb"
     stages = dict(query(warehouse, "SELECT credit_funnel_stage, count(*) FROM marts.user_profile GROUP BY 1"))
     assert set(stages) <= {"registered", "kyc_passed", "applied", "approved", "drawn", "repaying"}

@@ -17,7 +17,7 @@ from dashboards.formatting import format_money, format_ratio
 from dashboards.html import Section, table_html
 from dashboards.labels import label, value_label
 from dashboards.privacy import all_suppressed_reason, hidden_note
-from dashboards.settings import DashboardSettings
+from dashboards.page_settings import DashboardSettings
 
 SLUG = "channels"
 TITLE_KEY = "page_channels"

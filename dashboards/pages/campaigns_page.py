@@ -24,7 +24,7 @@ from dashboards.figures import PALETTE, base_layout
 from dashboards.html import Section, table_html
 from dashboards.labels import label
 from dashboards.privacy import all_suppressed_reason, hidden_note
-from dashboards.settings import DashboardSettings
+from dashboards.page_settings import DashboardSettings
 
 SLUG = "campaigns"
 TITLE_KEY = "page_campaigns"

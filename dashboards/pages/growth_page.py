@@ -12,7 +12,7 @@ from dashboards.figures import FIGURE_HEIGHT, base_layout, date_axis
 from dashboards.html import Section, table_html
 from dashboards.labels import label, value_label
 from dashboards.privacy import all_suppressed_reason, hidden_note, suppress_small_groups
-from dashboards.settings import DashboardSettings
+from dashboards.page_settings import DashboardSettings
 
 SLUG = "growth"
 TITLE_KEY = "page_growth"

@@ -13,7 +13,7 @@ from dashboards.formatting import money_axis
 from dashboards.html import Section, table_html
 from dashboards.labels import label
 from dashboards.privacy import all_suppressed_reason
-from dashboards.settings import DashboardSettings
+from dashboards.page_settings import DashboardSettings
 
 SLUG = "value"
 TITLE_KEY = "page_value"

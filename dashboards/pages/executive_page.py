@@ -19,7 +19,7 @@ from dashboards.html import Section
 from dashboards.kpis import KPI_DAILY_COLUMNS, compute_kpi_summary
 from dashboards.labels import label
 from dashboards.privacy import all_suppressed_reason, hidden_note, suppress_small_groups
-from dashboards.settings import DashboardSettings
+from dashboards.page_settings import DashboardSettings
 from dashboards.tiles import kpi_tiles_html
 
 SLUG = "executive"
