@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test bench install install-test browser ui clean
+.PHONY: demo test check bench install install-test browser ui clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ demo: install
 
 test: install-test browser
 	$(BIN)/pytest -q
+
+# Lint and load both code locations the way `dagster dev` does (catches definition errors in seconds).
+check: install-test
+	$(BIN)/ruff check
+	$(BIN)/dagster definitions validate -w workspace.yaml
 
 # The scale benchmark (never part of the tests): BENCH_ARGS="--users 100000 --events 5000000" for 10%.
 bench: install

@@ -1,7 +1,6 @@
 """Marts: one profile per user, the base of segments, personas and lifetime value."""
 
 import dagster as dg
-import polars as pl
 
 from activity.profiles import PROFILE_PARAMETERS, PROFILE_QUERY, user_profile as build_user_profile
 from assets.resources import WarehouseResource

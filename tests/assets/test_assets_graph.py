@@ -4,7 +4,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pytest
 
 from assets.graph import WAREHOUSE_TABLES
 

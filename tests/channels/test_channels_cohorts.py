@@ -6,9 +6,6 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from warehouse import load_query
-
-REVENUE_SQL = load_query("channels", "cohort_revenue")
 from channels import (
     ATTRIBUTION_MODELS,
     attribute_all,
@@ -28,7 +25,9 @@ from tests.channels.channels_frames import (
     conversions,
     touchpoints,
 )
-from warehouse import connect, read_frame
+from warehouse import connect, load_query, read_frame
+
+REVENUE_SQL = load_query("channels", "cohort_revenue")
 
 MONEY = pl.Decimal(18, 2)
 

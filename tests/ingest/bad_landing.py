@@ -194,13 +194,13 @@ def write_bad_landing(folder: Path) -> list[ExpectedRejection]:
 
     expected = [ExpectedRejection("users", "users.csv", line, reason) for line, reason in USERS_EXPECTED]
     expected.append(ExpectedRejection("users", "users.csv", len(USERS_CSV) + 1, "gender: contains bytes that are not valid UTF-8"))
-    expected += [ExpectedRejection("products", "products.csv", l, r) for l, r in PRODUCTS_EXPECTED]
-    expected += [ExpectedRejection("transactions", TRANSACTIONS_FILE, l, r) for l, r in TRANSACTIONS_EXPECTED]
-    expected += [ExpectedRejection("events", EVENTS_FILE, l, r) for l, r in EVENTS_EXPECTED]
-    expected += [ExpectedRejection("marketing_spend", "marketing_spend.csv", l, r) for l, r in SPEND_EXPECTED]
-    expected += [ExpectedRejection("consents", "consents.jsonl", l, r) for l, r in CONSENTS_EXPECTED]
-    expected += [ExpectedRejection("touchpoints", "touchpoints.parquet", l, r) for l, r in TOUCH_EXPECTED]
-    expected += [ExpectedRejection("loan_performance", "loan_performance.csv", l, r) for l, r in LOAN_EXPECTED]
+    expected += [ExpectedRejection("products", "products.csv", line, reason) for line, reason in PRODUCTS_EXPECTED]
+    expected += [ExpectedRejection("transactions", TRANSACTIONS_FILE, line, reason) for line, reason in TRANSACTIONS_EXPECTED]
+    expected += [ExpectedRejection("events", EVENTS_FILE, line, reason) for line, reason in EVENTS_EXPECTED]
+    expected += [ExpectedRejection("marketing_spend", "marketing_spend.csv", line, reason) for line, reason in SPEND_EXPECTED]
+    expected += [ExpectedRejection("consents", "consents.jsonl", line, reason) for line, reason in CONSENTS_EXPECTED]
+    expected += [ExpectedRejection("touchpoints", "touchpoints.parquet", line, reason) for line, reason in TOUCH_EXPECTED]
+    expected += [ExpectedRejection("loan_performance", "loan_performance.csv", line, reason) for line, reason in LOAN_EXPECTED]
     return expected
 
 

@@ -34,7 +34,7 @@ def staged(tmp_path):
 def test_every_bad_row_is_quarantined_with_its_reason(staged):
     conn, expected, _ = staged
     rejected = read_frame(conn, "SELECT source, source_file, line, reasons FROM quarantine.rejected_rows")
-    found = {(s, f, l): r for s, f, l, r in rejected.iter_rows()}
+    found = {(s, f, line): r for s, f, line, r in rejected.iter_rows()}
     for item in expected:
         key = (item.source, item.source_file, item.line)
         assert key in found, f"{key} was not quarantined"

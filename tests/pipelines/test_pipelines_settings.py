@@ -1,6 +1,7 @@
 """Settings from the environment: defaults, parsing, and clear errors."""
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -39,3 +40,19 @@ def test_values_are_read_and_typed(tmp_path):
 def test_bad_values_are_named(environ, message):
     with pytest.raises((ValueError, FileNotFoundError), match=message):
         Settings.from_env(environ)
+
+
+def test_every_setting_is_documented():
+    """Each environment variable appears in a settings table of the README or docs/campaigns.md."""
+    root = Path(__file__).resolve().parents[2]
+    documented = (root / "README.md").read_text(encoding="utf-8") + (root / "docs" / "campaigns.md").read_text(
+        encoding="utf-8")
+    missing = [variable for variables in Settings.environment_variables().values() for variable in variables
+               if f"`{variable}`" not in documented]
+    assert missing == []
+
+
+def test_secrets_never_show_in_the_settings_repr():
+    settings = Settings.from_env({"SENDGRID_API_KEY": "SG.very-secret", "FINGROWTH_SENDGRID_WEBHOOK_PUBLIC_KEY": "MFkw"})
+    assert "very-secret" not in repr(settings) and "MFkw" not in repr(settings)
+    assert settings.sendgrid_key() == "SG.very-secret"
