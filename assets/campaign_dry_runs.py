@@ -8,8 +8,8 @@ import polars as pl
 from assets.notes import replace_notes
 from assets.resources import AnalysisResource, WarehouseResource
 from campaigns import campaign_paths, dry_run, load_campaign, load_template, template_path
-from campaigns.launch import PEOPLE_SQL, RECENT_SENDS_SQL
 from warehouse import read_frame, table_exists
+from warehouse.sql_files import load_query
 
 UNSUBSCRIBE_BASE_URL = "https://example.com/unsubscribe"
 
@@ -29,12 +29,12 @@ def campaign_dry_runs(context: dg.AssetExecutionContext, analysis: AnalysisResou
         window_end = conn.sql("SELECT window_end FROM core.analysis_window").fetchone()[0]
         segments = read_frame(conn, "SELECT user_id, persona_id, persona_name, rfm_segment FROM marts.user_segment")
         consents = read_frame(conn, "SELECT * FROM staged.consents")
-        people = read_frame(conn, PEOPLE_SQL)
+        people = read_frame(conn, load_query("campaigns", "people"))
         # Unsubscribes and bounces from the SendGrid webhook (written by campaign launches, not this asset).
         suppressions = (read_frame(conn, "SELECT DISTINCT user_id, reason FROM campaigns.suppressions")
                         if table_exists(conn, "campaigns.suppressions") else None)
         # Earlier live sends count against frequency caps, as they will at launch.
-        recent_sends = (read_frame(conn, RECENT_SENDS_SQL)
+        recent_sends = (read_frame(conn, load_query("campaigns", "recent_sends"))
                         if table_exists(conn, "campaigns.outbox_recipients") else None)
         notes = []
         if consents.height == 0:

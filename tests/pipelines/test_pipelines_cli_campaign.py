@@ -17,8 +17,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from campaigns.library import template_path
-from campaigns.webhook import ingest
+from campaigns.definitions.shipped_library import template_path
+from campaigns.delivery.provider_events import ingest
 from tests.campaigns.sendgrid_server import TEST_KEY, FakeSendGrid
 from tests.pipelines.cli_runner import run_fingrowth
 
