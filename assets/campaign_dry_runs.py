@@ -29,7 +29,7 @@ def campaign_dry_runs(context: dg.AssetExecutionContext, analysis: AnalysisResou
         window_end = conn.sql("SELECT window_end FROM core.analysis_window").fetchone()[0]
         segments = read_frame(conn, "SELECT user_id, persona_id, persona_name, rfm_segment FROM marts.user_segment")
         consents = read_frame(conn, "SELECT * FROM staged.consents")
-        people = read_frame(conn, load_query("campaigns", "people"))
+        people = read_frame(conn, load_query("campaigns", "campaign_people"))
         # Unsubscribes and bounces from the SendGrid webhook (written by campaign launches, not this asset).
         suppressions = (read_frame(conn, "SELECT DISTINCT user_id, reason FROM campaigns.suppressions")
                         if table_exists(conn, "campaigns.suppressions") else None)

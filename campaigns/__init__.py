@@ -39,6 +39,7 @@ from campaigns.eligibility.audience_funnel import audience_funnel
 from campaigns.eligibility.consent_state import latest_consents
 from campaigns.eligibility.decisions import DECISION_SCHEMA, decide_recipients
 from campaigns.eligibility.dry_run import MESSAGE_SCHEMA, DryRunResult, dry_run
+from campaigns.eligibility.dry_run_files import DryRunTables, dry_run_campaign_files
 from campaigns.eligibility.holdout_assignment import hash_bucket, holdout_buckets
 from campaigns.eligibility.rule_packs import load_rule_pack, shipped_rule_pack
 from campaigns.eligibility.variant_assignment import assign_variants
@@ -60,11 +61,12 @@ __all__ = [
     "DECISION_SCHEMA", "MESSAGE_SCHEMA", "SAFE_PLACEHOLDERS",
     "ApprovalError", "ApprovalResult", "Campaign", "CampaignError", "CampaignFileError", "CampaignMismatchError",
     "CampaignService", "ConfigFileError", "DeliveryHalted", "DeliveryOptions", "DeliverySetupError", "DryRunResult",
+    "DryRunTables",
     "IngestResult", "LaunchRequest", "LaunchResult", "MissingPlaceholderError", "PermissionDenied", "PlanRequest",
     "PlanResult", "ReconcileResult", "RejectionResult", "RenderedMessage", "RoleDirectory", "RolesFile",
     "RolesFileError", "Rule", "RulePack", "RulePackFileError", "ScheduleError", "StoreUnavailable", "SubmitResult",
     "Template", "TemplateFileError", "Variant",
-    "assign_variants", "audience_funnel", "campaign_paths", "decide_recipients", "dry_run", "hash_bucket",
+    "assign_variants", "audience_funnel", "campaign_paths", "decide_recipients", "dry_run", "dry_run_campaign_files", "hash_bucket",
     "holdout_buckets", "latest_consents", "library_dir", "load_campaign", "load_rule_pack", "load_template",
     "parse_campaign", "parse_template", "render", "render_frame", "select_audience", "shipped_rule_pack",
     "template_path",

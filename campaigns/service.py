@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -227,8 +227,8 @@ class _Templates:
 
     main: Template
     main_status: str
-    variants: dict[str, Template] = field(default_factory=dict)
-    statuses: dict[str, str] = field(default_factory=dict)
+    variants: dict[str, Template]
+    statuses: dict[str, str]
 
 
 class CampaignService:
@@ -259,7 +259,7 @@ class CampaignService:
             clock: The current instant (tz-aware).
             sleep: Waits between rate-limited retries.
         """
-        ZoneInfo(timezone)
+        ZoneInfo(timezone)  # an unknown zone fails here, not at the first plan
         self._warehouse = warehouse
         self._roles = roles
         self._delivery = delivery or DeliveryOptions()
@@ -360,7 +360,7 @@ class CampaignService:
                                  variant_templates=templates.variants)
             eligible = eligible_people(plan, conn)
             out_dir = (request.export_dir or self._delivery.export_dir) if exporting else None
-            if out_dir is not None:
+            if exporting:
                 report = export_batches(conn, campaign_id=campaign.campaign_id, channel=campaign.channel,
                                         template=templates.main, eligible=eligible, out_dir=out_dir, actor=actor.user,
                                         live=request.live, batch_size=config.batch_size,
@@ -424,11 +424,10 @@ class CampaignService:
     def _templates(self, conn: duckdb.DuckDBPyConnection, campaign: Campaign, approved_only: bool) -> _Templates:
         """The main and variant templates: approved and unexpired for a launch, any status for a plan."""
         main, status = self._template(conn, campaign.template_id, campaign.template_version, approved_only)
-        chosen = _Templates(main, status)
-        for arm in campaign.variants:
-            chosen.variants[arm.name], chosen.statuses[arm.name] = self._template(
-                conn, arm.template_id, arm.template_version, approved_only)
-        return chosen
+        arms = {arm.name: self._template(conn, arm.template_id, arm.template_version, approved_only)
+                for arm in campaign.variants}
+        return _Templates(main, status, {name: template for name, (template, _) in arms.items()},
+                          {name: arm_status for name, (_, arm_status) in arms.items()})
 
     def _template(self, conn: duckdb.DuckDBPyConnection, template_id: str, version: int,
                   approved_only: bool) -> tuple[Template, str]:

@@ -76,7 +76,7 @@ def plan_campaign(conn: duckdb.DuckDBPyConnection, campaign: Campaign, template:
     ensure_outbox(conn)
     segments = read_frame(conn, "SELECT user_id, persona_id, persona_name, rfm_segment FROM marts.user_segment")
     consents = read_frame(conn, "SELECT * FROM staged.consents")
-    people = read_frame(conn, load_query("campaigns", "people"))
+    people = read_frame(conn, load_query("campaigns", "campaign_people"))
     suppressions = read_frame(conn, "SELECT DISTINCT user_id, reason FROM campaigns.suppressions")
     recent_sends = read_frame(conn, load_query("campaigns", "recent_sends"))
     send_at = send_at or campaign.send_at or datetime.now(UTC)

@@ -1,3 +1,3 @@
--- One row per user with the attributes the recipient rules read (birth date from the private contacts).
+-- One row per staged user with the attributes recipient rules read (birth date from the private table).
 SELECT u.user_id, c.birth_date, u.is_student, u.risk_level, u.risk_assessed_at, u.country, u.timezone
 FROM staged.users u LEFT JOIN private.user_contacts c USING (user_id)
