@@ -46,7 +46,7 @@ NO_LINES = KeyLines()
 class FileModel(BaseModel):
     """Base of every file schema: unknown keys are errors, and a parsed file is immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def read_mapping(path: str | Path, error: type[ConfigFileError]) -> tuple[dict[str, Any], KeyLines]:
@@ -90,8 +90,9 @@ def validate_file(model: type[FileModel], data: Mapping[str, Any], source: str |
                   context: Mapping[str, Any] | None = None) -> Any:
     """`model` validated from `data`, or the file's error for the first problem found.
 
-    Unknown top-level keys are reported first (a typo never hides behind another error); the other
-    problems in the order of the model's fields, which is the order the files are documented in.
+    Problems are reported in the order of the model's fields (the order the files are documented in),
+    except that an unknown key comes before any other problem of its mapping: a typo never hides behind
+    the "is required" it causes.
     `context` reaches validators that need more than the value (e.g. the check names a pack may use).
     """
     try:
@@ -104,12 +105,19 @@ def raise_file_error(exc: ValidationError, model: type[BaseModel], source: str |
                      error: type[ConfigFileError], lines: KeyLines) -> NoReturn:
     """Raise the file's error for the first problem of a pydantic validation error."""
     items = exc.errors(include_url=False)
-    first = min(range(len(items)),
-                key=lambda i: (not (items[i]["type"] == "extra_forbidden" and len(items[i]["loc"]) == 1), i))
-    item = items[first]
+    item = items[min(range(len(items)), key=lambda i: _report_order(items, i))]
     location: Location = tuple(item["loc"]) + tuple((item.get("ctx") or {}).get("at", ()))
     problem = _problem(item, model)
     raise error(source, dotted(location) or None, problem, lines.line_of(location)) from None
+
+
+def _report_order(items: list[Any], index: int) -> float:
+    """Where an error is reported: in field order, but an unknown key before anything else in its mapping."""
+    item = items[index]
+    if item["type"] != "extra_forbidden":
+        return float(index)
+    parent = tuple(item["loc"])[:-1]
+    return min(i for i, other in enumerate(items) if tuple(other["loc"])[:len(parent)] == parent) - 0.5
 
 
 def dotted(location: Location) -> str:
@@ -163,7 +171,7 @@ def _item_model(annotation: Any, part: str | int) -> Any:
 
 
 def _unwrap(annotation: Any) -> Any:
-    """The model inside `Model | None`, `tuple[Model, ...]` stays a sequence for the next (index) step."""
+    """`annotation` without `Annotated` and `| None`; a sequence type stays one, for the next (index) step."""
     origin = typing.get_origin(annotation)
     if origin is Annotated:
         return _unwrap(typing.get_args(annotation)[0])

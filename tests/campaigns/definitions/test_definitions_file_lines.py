@@ -119,3 +119,12 @@ def test_roles_files_are_strict(tmp_path: Path) -> None:
     path.write_text("user:\n  mei: marketer\n", encoding="utf-8")
     with pytest.raises(RolesFileError, match=r"roles\.yaml:1: key 'user': unknown key; allowed keys are \['users'\]"):
         load_roles(path)
+
+
+def test_a_misspelt_key_is_reported_before_the_missing_key_it_causes(tmp_path: Path) -> None:
+    path = _edited(campaign_paths()[0], tmp_path, "template:\n  id: wealth_welcome\n  version: 1\n",
+                   "variants:\n  - name: A\n    weight: 1\n    tempalte: {id: wealth_welcome, version: 1}\n")
+    with pytest.raises(CampaignFileError) as error:
+        load_campaign(path)
+    assert error.value.key == "variants[0].tempalte" and error.value.line == _line_of(path, "tempalte:")
+    assert "unknown key; allowed keys are ['name', 'template', 'weight']" in str(error.value)
