@@ -176,3 +176,17 @@ def test_importing_campaigns_loads_no_dagster():
     probe = "import sys, campaigns; print(sorted(m for m in sys.modules if m.split('.')[0] in ('dagster', 'pipelines', 'assets')))"
     completed = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "[]"
+
+
+CAMPAIGN_LAYERS = ["campaigns.campaign_errors", "campaigns.definitions", "campaigns.content", "campaigns.eligibility",
+                   "campaigns.governance", "campaigns.delivery", "campaigns.results", "campaigns.service"]
+
+
+def test_campaign_layers_only_import_the_layers_below_them():
+    def layer(module: str) -> int | None:
+        return next((i for i, name in enumerate(CAMPAIGN_LAYERS) if module == name or module.startswith(name + ".")),
+                    None)
+
+    upward = sorted((source, target) for source, targets in import_graph().items() if layer(source) is not None
+                    for target in targets if layer(target) is not None and layer(target) > layer(source))
+    assert upward == []
