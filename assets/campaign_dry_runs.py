@@ -4,7 +4,7 @@ import dagster as dg
 
 from assets.resources import AnalysisResource, WarehouseResource
 from assets.tables import ForeignKey, WarehouseTable, materialized, table_asset
-from campaigns.dry_run_files import dry_run_campaign_files
+from campaigns import dry_run_campaign_files
 from warehouse import load_query, read_frame, table_exists, write_frame
 
 UNSUBSCRIBE_BASE_URL = "https://example.com/unsubscribe"

@@ -5,7 +5,7 @@ import polars as pl
 
 from assets.resources import WarehouseResource
 from assets.tables import WarehouseTable, materialized, table_asset
-from campaigns.lift import LIFT_SCHEMA, holdout_lift
+from campaigns.results.holdout_lift import LIFT_SCHEMA, holdout_lift
 from warehouse import load_query, read_frame, table_exists, write_frame
 
 CAMPAIGN_LIFT = WarehouseTable(

@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 
 from assets.resources import AnalysisResource, ReportsResource, WarehouseResource
-from campaigns.results import campaign_page_frames
+from campaigns.results.campaign_pages import campaign_page_frames
 from dashboards import DashboardSettings, write_dashboards
 from dashboards.targets import TargetsError, load_targets
 from warehouse import read_frame, table_exists

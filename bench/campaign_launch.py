@@ -1,7 +1,7 @@
 """Throughput of a 100,000-recipient live launch against the local SendGrid server (not a test).
 
 Run from the repository root: `.venv/bin/python bench/campaign_launch.py [--recipients N]`.
-Measures `campaigns.delivery.deliver` end to end: ledger writes, contact reads, payload building, the real
+Measures `campaigns.delivery.sendgrid_email.deliver` end to end: ledger writes, contact reads, payload building, the real
 `sendgrid` client, and the local server's contract checks. The network is loopback, so this is the
 pipeline's own ceiling, not SendGrid's.
 """
@@ -20,7 +20,7 @@ import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 
 from campaigns import load_template, template_path  # noqa: E402
-from campaigns.delivery import SenderConfig, deliver  # noqa: E402
+from campaigns.delivery.sendgrid_email import SenderConfig, deliver  # noqa: E402
 from tests.campaigns.sendgrid_server import TEST_KEY, FakeSendGrid  # noqa: E402
 
 

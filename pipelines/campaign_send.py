@@ -1,23 +1,33 @@
-"""The op behind `campaign_send_job`: plan and launch one campaign file, exactly as `fingrowth campaign launch`.
+"""The op behind `campaign_send_job`: plan and launch one campaign file through the campaign service.
 
-It runs the command line's own launch (same role check through FINGROWTH_USER/FINGROWTH_ROLES, approved
-template, per-recipient decisions, outbox ledger, delivery settings from the environment), so the UI and
-the CLI can never disagree about who may be sent what. Dry run unless the run config says `live: true`;
-a live e-mail send also needs SENDGRID_API_KEY (or FINGROWTH_SENDGRID_API_KEY) in the environment.
+It calls the same `CampaignService.launch` as `fingrowth campaign launch` (same role check through
+FINGROWTH_USER/FINGROWTH_ROLES, approved templates, per-recipient decisions, outbox ledger, delivery
+settings from the environment), so the UI and the command line can never disagree about who may be sent
+what. Dry run unless the run config says `live: true`; a live e-mail send also needs SENDGRID_API_KEY
+(or FINGROWTH_SENDGRID_API_KEY) in the environment of the code location.
 
 This op is in no asset selection: the analytics job, its schedule and the landing sensor cannot reach it.
 """
 
-import io
-from contextlib import redirect_stderr, redirect_stdout
+from datetime import date
+from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
 from assets.resources import WarehouseResource
-
-EXIT_MEANINGS = {1: "failed or blocked", 2: "bad arguments or missing file", 3: "batches with unknown outcome",
-                 4: "permission denied"}
+from campaigns.campaign_errors import (
+    ApprovalError,
+    CampaignMismatchError,
+    ConfigFileError,
+    DeliverySetupError,
+    PermissionDenied,
+    ScheduleError,
+)
+from campaigns.service import LaunchRequest
+from pipelines.campaign_reports import launch_lines, launch_problem
+from pipelines.campaign_wiring import campaign_service, setting_hint
+from pipelines.settings import Settings
 
 
 class CampaignSendConfig(dg.Config):
@@ -33,27 +43,33 @@ class CampaignSendConfig(dg.Config):
        tags={"fingrowth/sends": "true"})
 def launch_campaign_file(context: dg.OpExecutionContext, config: CampaignSendConfig,
                          warehouse: WarehouseResource) -> dg.Output[None]:
-    from campaigns import load_campaign
-    from pipelines.campaign_cli import sendgrid_api_key
-    from pipelines.cli import main
-
-    if config.live and load_campaign(config.campaign_file).channel == "email" and not sendgrid_api_key():
-        raise dg.Failure(description="live: true needs SENDGRID_API_KEY (or FINGROWTH_SENDGRID_API_KEY) in the "
-                                     "environment of the Dagster code location; nothing was sent")
-    argv = ["campaign", "launch", config.campaign_file, "--warehouse", warehouse.path]
-    argv += ["--live"] if config.live else []
-    argv += ["--as-of", config.as_of] if config.as_of else []
-    argv += ["--now"] if config.now else []
-    out, err = io.StringIO(), io.StringIO()
-    # The launch prints counts, digests and batch states only: no addresses, no key.
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(argv)
-    for line in out.getvalue().splitlines():
+    settings = Settings.from_env(warehouse=Path(warehouse.path), timezone=warehouse.timezone)
+    request = LaunchRequest(Path(config.campaign_file), live=config.live, send_now=config.now,
+                            as_of=date.fromisoformat(config.as_of) if config.as_of else None)
+    try:
+        result = campaign_service(settings).launch(settings.user, request)
+    except DeliverySetupError as missing:
+        raise dg.Failure(description=f"live: true needs {setting_hint(missing.setting)} in the environment of the "
+                                     f"Dagster code location; nothing was sent ({missing})") from None
+    except PermissionDenied as denied:
+        raise dg.Failure(description=f"permission denied: {denied}") from None
+    except ScheduleError as early:
+        raise dg.Failure(description=f"campaign {early.source} is scheduled for {early.send_at.isoformat()}; run at "
+                                     "or after that time, or set now: true to send now") from None
+    except (ApprovalError, ConfigFileError, CampaignMismatchError) as error:
+        raise dg.Failure(description=f"campaign launch refused: {error}") from None
+    # The report holds counts, digests and batch states only: no addresses, no key.
+    report = launch_lines(result)
+    for line in report:
         context.log.info(line)
-    for line in err.getvalue().splitlines():
-        context.log.warning(line)
-    if code != 0:
-        raise dg.Failure(description=f"campaign launch exited {code} ({EXIT_MEANINGS.get(code, 'error')}): "
-                                     f"{err.getvalue().strip()[-2000:]}")
-    return dg.Output(None, metadata={"campaign_file": config.campaign_file, "live": config.live,
-                                     "report": dg.MetadataValue.text(out.getvalue())})
+    context.log.info(f"outcome {result.outcome}: {result.recipients_delivered} of {result.recipients_planned} "
+                     f"recipient(s) delivered in {result.requests} request(s)")
+    problem = launch_problem(result)
+    if problem:
+        context.log.warning(problem)
+        raise dg.Failure(description=f"campaign launch {result.outcome}: {problem}",
+                         metadata={"report": dg.MetadataValue.text("\n".join(report))})
+    return dg.Output(None, metadata={
+        "campaign_file": config.campaign_file, "live": config.live, "report": dg.MetadataValue.text("\n".join(report)),
+        "recipients_planned": result.recipients_planned, "recipients_delivered": result.recipients_delivered,
+        "unknown_batches": len(result.unknown_batches)})

@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 
 from campaigns import load_campaign, load_template, template_path
-from campaigns.launch import plan_campaign
-from campaigns.results import campaign_page_frames
-from campaigns.webhook import ensure_suppressions
+from campaigns.delivery.plan_records import plan_campaign
+from campaigns.results.campaign_pages import campaign_page_frames
+from campaigns.delivery.provider_events import ensure_suppressions
 from dashboards import DashboardSettings, write_dashboards
 from dashboards.labels import label
 from dashboards.pages import campaigns_page as campaigns

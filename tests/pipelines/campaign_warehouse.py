@@ -12,9 +12,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
+import yaml
 
 from campaigns import template_path
-from campaigns.registry import Actor, approve_template, submit_template
+from campaigns.governance.access import Actor
+from campaigns.governance.template_approvals import approve_template, submit_template
 from warehouse import connect, write_frame
 
 USERS = [f"u{i:02d}" for i in range(30)]
@@ -68,8 +70,6 @@ def build_warehouse(path: Path, approve: bool = True) -> Path:
         write_frame(conn, "staged.consents", consents)
         write_frame(conn, "core.analysis_window", window)
         if approve:
-            import yaml
-
             data = yaml.safe_load(template_path("wealth_welcome", 1).read_text(encoding="utf-8"))
             submit_template(conn, MARKETER, data)
             approve_template(conn, COMPLIANCE, "wealth_welcome", 1)

@@ -11,6 +11,7 @@ import yaml
 from ingest.contracts import CONTRACTS
 from pipelines.definitions import build_definitions
 from pipelines.settings import Settings
+from tests.pipelines.campaign_warehouse import ROLES, build_warehouse, write_campaign
 
 LAYERS = ["raw", "staged", "quarantine", "core", "marts", "campaigns", "reporting"]
 
@@ -102,12 +103,6 @@ def test_only_the_campaign_send_job_can_send_and_nothing_automatic_starts_it(tmp
 
 
 def _send_run(tmp_path, monkeypatch, user: str, **config):
-    from tests.pipelines.campaign_warehouse import (
-        ROLES,
-        build_warehouse,
-        write_campaign,
-    )
-
     warehouse = tmp_path / "w.duckdb"
     if not warehouse.exists():
         build_warehouse(warehouse)

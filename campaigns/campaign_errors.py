@@ -1,0 +1,112 @@
+"""The typed errors of the campaigns domain; each names what is wrong and where.
+
+Every error the service raises on purpose is a `CampaignError`, so a caller can map the whole family
+(the CLI to exit codes, the console to messages) without catching unrelated failures.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+
+class CampaignError(Exception):
+    """Base of every error the campaigns domain raises on purpose."""
+
+
+class ConfigFileError(CampaignError, ValueError):
+    """A template, campaign, rule-pack, lint-pack or roles file is malformed.
+
+    Attributes:
+        path: The file that failed to load.
+        key: The offending key (dotted for nested keys), or None for file-level problems.
+        line: The 1-based line of the offending key in the file, or None when unknown (e.g. a mapping
+            that did not come from a file, or a required key that is absent at the top level).
+    """
+
+    def __init__(self, path: str | Path, key: str | None, problem: str, line: int | None = None) -> None:
+        self.path = str(path)
+        self.key = key
+        self.line = line
+        self.problem = problem
+        name = Path(path).name + (f":{line}" if line is not None else "")
+        where = f"{name}: key '{key}'" if key else name
+        super().__init__(f"{where}: {problem} (file {self.path})")
+
+
+class TemplateFileError(ConfigFileError):
+    """A template file is malformed."""
+
+
+class CampaignFileError(ConfigFileError):
+    """A campaign file is malformed."""
+
+
+class RulePackFileError(ConfigFileError):
+    """A rule-pack or lint-pack file is malformed."""
+
+
+class RolesFileError(ConfigFileError):
+    """A roles file is malformed."""
+
+
+class MissingPlaceholderError(CampaignError, KeyError):
+    """A placeholder in the template has no (non-empty) value to fill it."""
+
+    def __init__(self, placeholder: str, template_id: str, detail: str = "") -> None:
+        self.placeholder = placeholder
+        self.template_id = template_id
+        message = f"template '{template_id}': no value for placeholder '{{{{{placeholder}}}}}'"
+        super().__init__(f"{message}{': ' + detail if detail else ''}")
+
+    def __str__(self) -> str:
+        # KeyError quotes its argument; a plain message reads better in logs.
+        return str(self.args[0])
+
+
+class CampaignMismatchError(CampaignError, ValueError):
+    """A campaign and the template or rule pack given with it do not belong together."""
+
+
+class PermissionDenied(CampaignError, PermissionError):
+    """The acting user's role may not perform the action, or the user has no role at all."""
+
+
+class ApprovalError(CampaignError, ValueError):
+    """An approval, rejection or use of a template that the rules do not allow."""
+
+
+class ScheduleError(CampaignError, ValueError):
+    """A launch was asked for before the campaign's scheduled send instant.
+
+    Attributes:
+        source: The campaign file.
+        send_at: The scheduled instant (tz-aware), as the file gives it.
+    """
+
+    def __init__(self, source: str | Path, send_at: datetime) -> None:
+        self.source = str(source)
+        self.send_at = send_at
+        super().__init__(f"campaign {source} is scheduled for {send_at.isoformat()}; launch at or after that time, "
+                         "or send now (quiet hours and frequency caps are then decided for now)")
+
+
+class DeliverySetupError(CampaignError, ValueError):
+    """A live send lacks a delivery setting (API key, unsubscribe group); nothing was decided or sent.
+
+    Attributes:
+        setting: The name of the missing delivery setting (`sendgrid_api_key`, `sendgrid_asm_group`), so a
+            caller can say where to set it.
+    """
+
+    def __init__(self, setting: str, problem: str) -> None:
+        self.setting = setting
+        super().__init__(problem)
+
+
+class StoreUnavailable(CampaignError):
+    """The campaign store (the warehouse) cannot be opened now, typically because another process holds it."""
+
+
+class DeliveryHalted(CampaignError, RuntimeError):
+    """A launch stopped before finishing (bad key, sender refused, rate limit exhausted, unreachable)."""

@@ -1,0 +1,1 @@
+"""What campaigns achieved: holdout lift (pure) and the campaign page frames the dashboards read."""
