@@ -60,7 +60,7 @@ def test_every_warehouse_table_belongs_to_a_declared_asset(sample_run, tmp_path)
 
 def materialize_all(tmp_path, landing):
     settings = Settings(landing=landing, warehouse=tmp_path / "w.duckdb", out=tmp_path / "out")
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         result = build_definitions(settings).resolve_job_def("analytics_job").execute_in_process(
             instance=instance, raise_on_error=False)
     return result, settings

@@ -38,7 +38,7 @@ def _graph(totals_sql: str):
 
 def _run(tmp_path, totals_sql: str):
     resources = {"warehouse": WarehouseResource(path=str(tmp_path / "w.duckdb"))}
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         return dg.materialize(_graph(totals_sql), resources=resources, instance=instance, raise_on_error=False)
 
 

@@ -53,7 +53,7 @@ def warehouse(tmp_path_factory):
         conn.execute(TABLES)
         conn.executemany("INSERT INTO staged.marketing_spend VALUES (?, ?, ?, 'c')", SPEND_ROWS)
     settings = Settings(landing=folder / "landing", warehouse=path, out=folder / "out")
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize([channel_roi, channel_cohorts], resources=build_resources(settings),
                                 instance=instance)
     assert result.success

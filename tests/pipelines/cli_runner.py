@@ -54,14 +54,18 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
 
 
 def run_in_process(args: list[str], workdir: Path, extra_env: dict[str, str] | None = None) -> CliResult:
-    """`fingrowth ARGS` in this process (no interpreter start-up, no re-import of Dagster), with a Dagster
-    home inside `workdir`, no FINGROWTH_ variable from the outer environment, and its output captured."""
-    home = workdir / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("FINGROWTH_", "SENDGRID_"))}
-    env.update(DAGSTER_HOME=str(home), NO_PROXY="127.0.0.1,localhost", **(extra_env or {}))
+    """`fingrowth ARGS` in this process (no interpreter start-up, no re-import of Dagster), in `workdir` with
+    no FINGROWTH_ variable from the outer environment, and its output captured.
+
+    Without DAGSTER_HOME and away from the repository's dagster.yaml, the command uses an ephemeral Dagster
+    instance: the run is not kept, and no SQLite run storage is written for every event.
+    """
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("FINGROWTH_", "SENDGRID_")) and key != "DAGSTER_HOME"}
+    env.update(NO_PROXY="127.0.0.1,localhost", **(extra_env or {}))
     out, err = io.StringIO(), io.StringIO()
-    with mock.patch.dict(os.environ, env, clear=True), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with mock.patch.dict(os.environ, env, clear=True), contextlib.chdir(workdir), \
+            contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = main(args)
     return CliResult(code, out.getvalue(), err.getvalue())
 

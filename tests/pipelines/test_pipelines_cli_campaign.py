@@ -25,7 +25,6 @@ from campaigns.definitions.shipped_library import template_path
 from pipelines.campaign_wiring import campaign_service
 from pipelines.settings import Settings
 from tests.campaigns.sendgrid_server import TEST_KEY, FakeSendGrid
-from tests.pipelines.cli_runner import run_fingrowth
 
 ROLES = "users:\n  mei: marketer\n  chen: compliance\n  ada: admin\n  ann: analyst\n"
 # 10:00 in Shanghai the day after the sample data ends: outside quiet hours, and already past.
@@ -35,14 +34,10 @@ ALL_SEGMENTS = ["Champions", "Loyal", "At risk", "Potential loyalist", "No purch
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
-    """A warehouse built once by `fingrowth run` on small sample data, with the template approved."""
+def built(tmp_path_factory, sample_run) -> Path:
+    """A copy of the session's sample warehouse with the template approved."""
     workdir = tmp_path_factory.mktemp("campaign_cli")
-    assert run_fingrowth(["sample-data", "--out", str(workdir / "landing"), "--users", "2000", "--days", "60"],
-                         workdir).code == 0
-    result = run_fingrowth(["run", "--data", str(workdir / "landing"), "--warehouse", str(workdir / "w.duckdb"),
-                            "--out", str(workdir / "out")], workdir)
-    assert result.code == 0, result.output
+    shutil.copy(sample_run.warehouse, workdir / "w.duckdb")
     (workdir / "roles.yaml").write_text(ROLES, encoding="utf-8")
     submitted = _cli(workdir, "mei", "template", "submit", str(template_path("wealth_welcome", 1)))
     assert submitted.returncode == 0, submitted.stderr

@@ -30,7 +30,7 @@ def write_minimal_landing(landing):
 
 
 def materialize(assets, settings, selection=None):
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         return dg.materialize(assets, resources=build_resources(settings), instance=instance, raise_on_error=False,
                               selection=selection)
 

@@ -76,7 +76,7 @@ def test_landing_sensor_requests_a_run_only_when_files_change(tmp_path):
     landing = tmp_path / "landing"
     landing.mkdir()
     (landing / "users.csv").write_text("user_id,signup_at\nu1,2026-01-01\n")
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         context = dg.build_sensor_context(instance=instance, resources=defs.resources)
         first = sensor(context)
         assert isinstance(first, dg.RunRequest)
@@ -113,7 +113,7 @@ def _send_run(tmp_path, monkeypatch, user: str, **config):
     monkeypatch.setenv("FINGROWTH_ROLES", str(tmp_path / "roles.yaml"))
     campaign = write_campaign(tmp_path, "job_campaign", holdout_pct=20)
     job = definitions(tmp_path).resolve_job_def("campaign_send_job")
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         return job.execute_in_process(
             run_config={"ops": {"launch_campaign_file": {"config": {"campaign_file": str(campaign), **config}}}},
             instance=instance, raise_on_error=False)

@@ -26,7 +26,7 @@ TABLES = ["user_segment", "persona", "persona_k_evidence", "persona_changes", "p
 
 def run(landing, warehouse, out, as_of):
     settings = Settings(landing=landing, warehouse=warehouse, out=out, as_of=as_of)
-    with dg.instance_for_test() as instance:
+    with dg.DagsterInstance.ephemeral() as instance:
         result = dg.materialize([*ANALYTICS_ASSETS, *EXTERNAL_ASSETS, *SEPARATE_CHECKS], resources=build_resources(settings),
                                 instance=instance, selection=SEGMENT_ASSETS)
     assert result.success
