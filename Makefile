@@ -32,7 +32,7 @@ demo: install
 	$(BIN)/fingrowth demo
 
 test: install-test browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # Lint and load both code locations the way `dagster dev` does (catches definition errors in seconds).
 check: install-test

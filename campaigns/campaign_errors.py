@@ -9,29 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from file_schemas import FileSchemaError
+
 
 class CampaignError(Exception):
     """Base of every error the campaigns domain raises on purpose."""
 
 
-class ConfigFileError(CampaignError, ValueError):
-    """A template, campaign, rule-pack, lint-pack or roles file is malformed.
-
-    Attributes:
-        path: The file that failed to load.
-        key: The offending key (dotted for nested keys), or None for file-level problems.
-        line: The 1-based line of the offending key in the file, or None when unknown (e.g. a mapping
-            that did not come from a file, or a required key that is absent at the top level).
-    """
-
-    def __init__(self, path: str | Path, key: str | None, problem: str, line: int | None = None) -> None:
-        self.path = str(path)
-        self.key = key
-        self.line = line
-        self.problem = problem
-        name = Path(path).name + (f":{line}" if line is not None else "")
-        where = f"{name}: key '{key}'" if key else name
-        super().__init__(f"{where}: {problem} (file {self.path})")
+class ConfigFileError(CampaignError, FileSchemaError):
+    """A template, campaign, rule-pack, lint-pack or roles file is malformed (file, line, key, problem)."""
 
 
 class TemplateFileError(ConfigFileError):

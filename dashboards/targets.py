@@ -13,50 +13,51 @@ targets:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import yaml
+from pydantic import Field, model_validator
+
+from file_schemas import FileModel, FileSchemaError, fail, read_mapping, validate_file
 
 # Every KPI tile that a target may be set for.
 TARGET_KEYS = ("new_users", "active_users", "transacting_users", "txn_amount", "revenue", "spend", "cac",
                "avg_ltv", "ltv_to_cac")
 
 
-class TargetsError(ValueError):
+class TargetsError(FileSchemaError):
     """The targets file is malformed; the message names the file, line and key."""
+
+    def describe(self) -> str:
+        return f"{self.path}{f':{self.line}' if self.line is not None else ''}: {self.problem}"
+
+
+class TargetsFile(FileModel):
+    """The targets file: `targets` maps KPI keys (`TARGET_KEYS`) to positive numbers."""
+
+    targets: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_kpis_and_positive_numbers(cls, data: Any) -> Any:
+        for key in data:
+            if key != "targets":
+                fail(f"unknown key {key!r}; expected 'targets'", key)
+        targets = data.get("targets")
+        if targets is None:
+            return {"targets": {}}
+        if not isinstance(targets, dict):
+            fail("'targets' must map KPI names to numbers", "targets")
+        for key, value in targets.items():
+            if key not in TARGET_KEYS:
+                fail(f"unknown KPI {key!r}; known: {', '.join(TARGET_KEYS)}", "targets", key)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                fail(f"target for {key!r} must be a number, got {value!r}", "targets", key)
+            if not value > 0:
+                fail(f"target for {key!r} must be positive, got {value}", "targets", key)
+        return data
 
 
 def load_targets(path: Path) -> dict[str, float]:
     """Targets by KPI key from `path`; raises TargetsError naming file, line and key on any problem."""
-    path = Path(path)
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise TargetsError(f"{path}: not valid YAML: {error}") from error
-    if root is None:
-        return {}
-    if not isinstance(root, yaml.MappingNode):
-        raise TargetsError(f"{path}:{root.start_mark.line + 1}: expected a mapping with a 'targets' key")
-    mapping = None
-    for key_node, value_node in root.value:
-        if key_node.value != "targets":
-            raise TargetsError(f"{path}:{key_node.start_mark.line + 1}: unknown key {key_node.value!r}; expected 'targets'")
-        mapping = value_node
-    if mapping is None:
-        return {}
-    if not isinstance(mapping, yaml.MappingNode):
-        raise TargetsError(f"{path}:{mapping.start_mark.line + 1}: 'targets' must map KPI names to numbers")
-    targets: dict[str, float] = {}
-    for key_node, value_node in mapping.value:
-        line = key_node.start_mark.line + 1
-        key = key_node.value
-        if key not in TARGET_KEYS:
-            raise TargetsError(f"{path}:{line}: unknown KPI {key!r}; known: {', '.join(TARGET_KEYS)}")
-        try:
-            value = float(value_node.value)
-        except (TypeError, ValueError):
-            raise TargetsError(f"{path}:{line}: target for {key!r} must be a number, got {value_node.value!r}") from None
-        if not value > 0:
-            raise TargetsError(f"{path}:{line}: target for {key!r} must be positive, got {value_node.value}")
-        targets[key] = value
-    return targets
-
+    data, lines = read_mapping(path, TargetsError, allow_empty=True)
+    return dict(validate_file(TargetsFile, data, path, TargetsError, lines).targets)

@@ -33,13 +33,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
 
 import polars as pl
-import yaml
+from pydantic import PlainValidator, ValidationError
+
+from file_schemas import FileModel, FileSchemaError, KeyLines, read_mapping
 
 DEFAULT_RULES_FILE = Path(__file__).parent / "library" / "rule_segments.yaml"
 SEGMENT_KEYS = ("name", "description", "where")
-REQUIRED_KEYS = ("name", "where")
 TOP_LEVEL_KEYS = ("segments",)
 RULE_SEGMENT_SCHEMA = {"user_id": pl.Utf8, "segment": pl.Utf8}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -56,6 +58,16 @@ class RuleSegmentError(ValueError):
 
 class ExpressionError(ValueError):
     """A ``where`` expression outside the language."""
+
+
+def _non_empty_text(key: str):
+    def check(value: Any) -> str:
+        # Any scalar reads as its text (a description may look like a date); a list or mapping does not.
+        if value is None or isinstance(value, dict | list) or not str(value).strip():
+            raise ValueError(f"'{key}' must be non-empty text")
+        return str(value)
+
+    return check
 
 
 @dataclass(frozen=True)
@@ -102,6 +114,20 @@ def compile_where(text: str, columns: Mapping[str, pl.DataType] | Sequence[str] 
     return _Compiler(names, schema).predicate(tree.body).fill_null(False)
 
 
+class SegmentDefinition(FileModel):
+    """One entry of the `segments` list, as written."""
+
+    name: Annotated[str, PlainValidator(_non_empty_text("name"))]
+    description: Annotated[str, PlainValidator(_non_empty_text("description"))] = ""
+    where: Annotated[str, PlainValidator(_non_empty_text("where"))]
+
+
+class RuleSegmentsFile(FileModel):
+    """A rule-segments file: a mapping with one key, `segments`, a list of definitions."""
+
+    segments: list[SegmentDefinition]
+
+
 def load_rule_segments(
     path: str | Path, columns: Mapping[str, pl.DataType] | Sequence[str] | None = None
 ) -> list[RuleSegment]:
@@ -117,28 +143,77 @@ def load_rule_segments(
     """
     path = Path(path)
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        raise RuleSegmentError([f"{path}{line}: not valid YAML: {getattr(error, 'problem', error)}"]) from None
+        data, lines = read_mapping(path, FileSchemaError)
+    except FileSchemaError as error:
+        problem = error.problem
+        if problem.startswith("must contain a mapping"):
+            problem = "expected a mapping with a 'segments' list"
+        elif problem.startswith("is not valid YAML"):
+            problem = "not valid YAML: " + problem.removeprefix("is not valid YAML (").removesuffix(")")
+        raise RuleSegmentError([f"{path}:{error.line or 1}: {problem}"]) from None
+    try:
+        parsed = RuleSegmentsFile.model_validate(data)
+    except ValidationError as error:
+        raise RuleSegmentError(_schema_problems(path, data, lines, error)) from None
     problems: list[str] = []
-    items = _segment_nodes(path, root, problems)
     segments: list[RuleSegment] = []
     seen: dict[str, int] = {}
-    for node in items:
-        segment = _segment(path, node, columns, problems)
-        if segment is None:
+    for index, definition in enumerate(parsed.segments):
+        line = lines.line_of(("segments", index)) or 1
+        label = f"segment '{definition.name}'"
+        if not _NAME.match(definition.name):
+            problems.append(f"{path}:{lines.line_of(('segments', index, 'name'))}: {label}: name must be "
+                            "lower-case letters, digits and underscores, starting with a letter")
             continue
-        if segment.name in seen:
-            problems.append(f"{path}:{segment.line}: segment '{segment.name}': duplicate name "
-                            f"(first defined at line {seen[segment.name]})")
+        try:
+            expr = compile_where(definition.where, columns)
+        except ExpressionError as error:
+            problems.append(f"{path}:{lines.line_of(('segments', index, 'where'))}: {label} (line {line}): "
+                            f"in where {definition.where!r}: {error}")
             continue
-        seen[segment.name] = segment.line
-        segments.append(segment)
+        if definition.name in seen:
+            problems.append(f"{path}:{line}: {label}: duplicate name (first defined at line {seen[definition.name]})")
+            continue
+        seen[definition.name] = line
+        segments.append(RuleSegment(name=definition.name, description=definition.description,
+                                    where=definition.where, expr=expr, source=path, line=line))
     if problems:
         raise RuleSegmentError(problems)
     return segments
+
+
+def _schema_problems(path: Path, data: dict, lines: KeyLines, error: ValidationError) -> list[str]:
+    """Every problem of the file's structure as `FILE:LINE: …`, in file order (a misspelt key first)."""
+    found: list[tuple[int, int, str]] = []
+    for item in error.errors(include_url=False):
+        location = tuple(item["loc"])
+        line = lines.line_of(location) or 1
+        kind = item["type"]
+        if location == ("segments",):
+            message = "missing the 'segments' list" if kind == "missing" else "'segments' must be a list"
+            found.append((line, 1, message))
+            continue
+        if len(location) == 1:
+            found.append((line, 0, f"unknown top-level key '{location[0]}'{_suggest(str(location[0]), TOP_LEVEL_KEYS)}"))
+            continue
+        index = location[1]
+        entry = data["segments"][index] if isinstance(data.get("segments"), list) else None
+        if len(location) == 2:
+            found.append((line, 1, "each segment must be a mapping with name, description and where"))
+            continue
+        name = entry.get("name") if isinstance(entry, dict) else None
+        segment_line = lines.line_of(("segments", index)) or 1
+        label = f"segment '{name}'" if isinstance(name, str) and name.strip() else f"segment at line {segment_line}"
+        key = str(location[2])
+        if kind == "extra_forbidden":
+            found.append((line, 0, f"{label}: unknown key '{key}'{_suggest(key, SEGMENT_KEYS)}"))
+        elif kind == "missing":
+            # Reported after the segment's other problems, at the segment's first line.
+            found.append((segment_line, 2, f"{label}: missing '{key}'"))
+        else:
+            found.append((line, 1, f"{label}: '{key}' must be non-empty text"))
+    ordered = sorted(found, key=lambda problem: (problem[1] == 2, problem[0], problem[1]))
+    return [f"{path}:{line}: {message}" for line, _, message in ordered]
 
 
 def apply_rule_segments(users: pl.DataFrame, segments: Sequence[RuleSegment]) -> pl.DataFrame:
@@ -173,67 +248,6 @@ def rule_segment_definitions(segments: Sequence[RuleSegment], memberships: pl.Da
         .join(sizes, on="segment", how="left")
         .with_columns(pl.col("users").fill_null(0).cast(pl.Int64))
     )
-
-
-def _segment_nodes(path: Path, root: yaml.Node | None, problems: list[str]) -> list[yaml.MappingNode]:
-    if not isinstance(root, yaml.MappingNode):
-        line = root.start_mark.line + 1 if root is not None else 1
-        problems.append(f"{path}:{line}: expected a mapping with a 'segments' list")
-        return []
-    segments_node = None
-    for key, value in root.value:
-        if key.value not in TOP_LEVEL_KEYS:
-            problems.append(f"{path}:{key.start_mark.line + 1}: unknown top-level key '{key.value}'"
-                            f"{_suggest(key.value, TOP_LEVEL_KEYS)}")
-        else:
-            segments_node = value
-    if segments_node is None:
-        problems.append(f"{path}:{root.start_mark.line + 1}: missing the 'segments' list")
-        return []
-    if not isinstance(segments_node, yaml.SequenceNode):
-        problems.append(f"{path}:{segments_node.start_mark.line + 1}: 'segments' must be a list")
-        return []
-    items = []
-    for item in segments_node.value:
-        if isinstance(item, yaml.MappingNode):
-            items.append(item)
-        else:
-            problems.append(f"{path}:{item.start_mark.line + 1}: each segment must be a mapping "
-                            "with name, description and where")
-    return items
-
-
-def _segment(path: Path, node: yaml.MappingNode, columns, problems: list[str]) -> RuleSegment | None:
-    line = node.start_mark.line + 1
-    values: dict[str, yaml.Node] = {key.value: value for key, value in node.value}
-    label = f"segment '{values['name'].value}'" if isinstance(values.get("name"), yaml.ScalarNode) \
-        else f"segment at line {line}"
-    before = len(problems)
-    for key, value in node.value:
-        if key.value not in SEGMENT_KEYS:
-            problems.append(f"{path}:{key.start_mark.line + 1}: {label}: unknown key '{key.value}'"
-                            f"{_suggest(key.value, SEGMENT_KEYS)}")
-        elif not isinstance(value, yaml.ScalarNode) or not str(value.value).strip():
-            problems.append(f"{path}:{value.start_mark.line + 1}: {label}: '{key.value}' must be non-empty text")
-    for key in REQUIRED_KEYS:
-        if key not in values:
-            problems.append(f"{path}:{line}: {label}: missing '{key}'")
-    if len(problems) > before:
-        return None
-    name = values["name"].value
-    if not _NAME.match(name):
-        problems.append(f"{path}:{values['name'].start_mark.line + 1}: {label}: name must be lower-case "
-                        "letters, digits and underscores, starting with a letter")
-        return None
-    where = values["where"].value
-    try:
-        expr = compile_where(where, columns)
-    except ExpressionError as error:
-        problems.append(f"{path}:{values['where'].start_mark.line + 1}: {label} (line {line}): "
-                        f"in where {where!r}: {error}")
-        return None
-    description = values["description"].value if "description" in values else ""
-    return RuleSegment(name=name, description=description, where=where, expr=expr, source=path, line=line)
 
 
 def _suggest(word: str, choices) -> str:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAIN_PACKAGES = ["ingest", "quality", "warehouse", "segments", "value", "channels", "campaigns", "dashboards", "sampledata"]
+DOMAIN_PACKAGES = ["activity", "ingest", "quality", "warehouse", "segments", "value", "channels", "campaigns", "dashboards",
+                   "sampledata", "file_schemas"]
 
 
 def imported_modules(package: str) -> dict[str, set[str]]:
@@ -43,7 +44,7 @@ def test_only_pipelines_build_definitions():
 
 
 PROJECT_PACKAGES = ["assets", "ingest", "quality", "warehouse", "segments", "value", "channels", "campaigns",
-                    "dashboards", "sampledata", "pipelines", "activity"]
+                    "dashboards", "sampledata", "pipelines", "activity", "file_schemas"]
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:

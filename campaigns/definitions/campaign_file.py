@@ -12,7 +12,7 @@ from pydantic import BeforeValidator, PlainValidator, field_validator, model_val
 
 from campaigns.campaign_errors import CampaignFileError
 from campaigns.definitions.vocabulary import CHANNELS, PURPOSES
-from campaigns.definitions.yaml_source import (
+from file_schemas.yaml_source import (
     NO_LINES,
     FileModel,
     Integer,

@@ -18,7 +18,7 @@ from pydantic import BeforeValidator, PlainValidator, ValidationInfo, field_vali
 
 from campaigns.campaign_errors import RulePackFileError
 from campaigns.definitions.vocabulary import PRODUCT_TYPES
-from campaigns.definitions.yaml_source import (
+from file_schemas.yaml_source import (
     FileModel,
     KeyLines,
     Text,

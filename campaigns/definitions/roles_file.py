@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import PlainValidator
 
 from campaigns.campaign_errors import PermissionDenied, RolesFileError
-from campaigns.definitions.yaml_source import FileModel, read_mapping, validate_file
+from file_schemas.yaml_source import FileModel, read_mapping, validate_file
 
 ROLES: frozenset[str] = frozenset({"analyst", "marketer", "compliance", "admin"})
 

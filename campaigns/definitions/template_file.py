@@ -19,7 +19,7 @@ from campaigns.definitions.vocabulary import (
     PRODUCT_TYPES,
     RISK_GRADES,
 )
-from campaigns.definitions.yaml_source import (
+from file_schemas.yaml_source import (
     NO_LINES,
     FileModel,
     Flag,

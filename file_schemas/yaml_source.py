@@ -1,9 +1,10 @@
-"""Line-aware reading of the small YAML files the library ships, and their validation errors.
+"""Line-aware reading of the project's YAML files, and their validation errors.
 
-Every file schema is a pydantic model that forbids unknown keys. This module reads a file into a
-mapping together with the line of every key, and turns the first validation error into the file's
-`ConfigFileError` naming the file, the line, the dotted key and the problem, e.g.
-`example.yaml:7: key 'segment.rfm_segmnt': unknown key; allowed keys are [...]`.
+Every file schema (campaign, template, rule pack, lint pack, roles, KPI targets, rule segments) is a
+pydantic model that forbids unknown keys. This module reads a file into a mapping together with the line
+of every key, and turns a validation error into the file's `FileSchemaError` naming the file, the line,
+the dotted key and the problem, e.g. `example.yaml:7: key 'segment.rfm_segmnt': unknown key; allowed
+keys are [...]`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
 from pydantic_core import PydanticCustomError
 
-from campaigns.campaign_errors import ConfigFileError
+from file_schemas.schema_errors import FileSchemaError
 
 Location = tuple[str | int, ...]
 
@@ -49,8 +50,12 @@ class FileModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def read_mapping(path: str | Path, error: type[ConfigFileError]) -> tuple[dict[str, Any], KeyLines]:
-    """Read a YAML file whose top level must be a mapping, with the line of every key."""
+def read_mapping(path: str | Path, error: type[FileSchemaError],
+                 allow_empty: bool = False) -> tuple[dict[str, Any], KeyLines]:
+    """Read a YAML file whose top level must be a mapping, with the line of every key.
+
+    With `allow_empty`, a file holding nothing (or only comments) reads as an empty mapping.
+    """
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -64,8 +69,11 @@ def read_mapping(path: str | Path, error: type[ConfigFileError]) -> tuple[dict[s
         raise error(path, None, f"is not valid YAML ({exc})", mark.line + 1 if mark else None) from exc
     finally:
         loader.dispose()
+    if data is None and allow_empty:
+        return {}, NO_LINES
     if not isinstance(data, dict):
-        raise error(path, None, "must contain a mapping of keys at the top level")
+        raise error(path, None, "must contain a mapping of keys at the top level",
+                    node.start_mark.line + 1 if node is not None else None)
     lines: dict[Location, int] = {}
     _collect_lines(node, (), lines)
     return data, KeyLines(lines)
@@ -86,7 +94,7 @@ def _collect_lines(node: yaml.Node, prefix: Location, lines: dict[Location, int]
 
 
 def validate_file(model: type[FileModel], data: Mapping[str, Any], source: str | Path,
-                  error: type[ConfigFileError], lines: KeyLines = NO_LINES,
+                  error: type[FileSchemaError], lines: KeyLines = NO_LINES,
                   context: Mapping[str, Any] | None = None) -> Any:
     """`model` validated from `data`, or the file's error for the first problem found.
 
@@ -102,7 +110,7 @@ def validate_file(model: type[FileModel], data: Mapping[str, Any], source: str |
 
 
 def raise_file_error(exc: ValidationError, model: type[BaseModel], source: str | Path,
-                     error: type[ConfigFileError], lines: KeyLines) -> NoReturn:
+                     error: type[FileSchemaError], lines: KeyLines) -> NoReturn:
     """Raise the file's error for the first problem of a pydantic validation error."""
     items = exc.errors(include_url=False)
     item = items[min(range(len(items)), key=lambda i: _report_order(items, i))]
