@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 
 from assets.resources import WarehouseResource
-from assets.tables import WarehouseTable, materialized, table_asset
+from assets.tables import ForeignKey, WarehouseTable, materialized, table_asset
 from channels import channel_cohort_roi
 from channels.cohorts import COHORT_PAYBACK_SCHEMA, COHORT_ROI_SCHEMA
 from warehouse import load_query, read_frame, write_frame
@@ -18,13 +18,15 @@ CHANNEL_COHORT_ROI = WarehouseTable(
           "risk-adjusted value and ROI",
     detail="The acquisition cohort is the local month of the conversion (first completed purchase by default), and "
            "a cohort's spend is the channel's spend in that month; rules in `channels.cohorts.channel_cohort_roi`.",
-    primary_key=("channel", "cohort", "attribution_model"))
+    primary_key=("channel", "cohort", "attribution_model"),
+    foreign_keys=(ForeignKey(("channel", "attribution_model"), "marts.channel_roi"),))
 CHANNEL_COHORT_PAYBACK = WarehouseTable(
     key="channel_cohort_payback", table="marts.channel_cohort_payback", group="marts",
     kinds=frozenset({"duckdb", "polars"}), deps=("channel_conversion_credit", "core_purchases", "stg_marketing_spend"),
     grain="One row per channel × acquisition month × attribution model × months since acquisition: cumulative "
           "attributed revenue against the month's spend",
-    primary_key=("channel", "cohort", "attribution_model", "month"))
+    primary_key=("channel", "cohort", "attribution_model", "month"),
+    foreign_keys=(ForeignKey(("channel", "cohort", "attribution_model"), "marts.channel_cohort_roi"),))
 
 
 @table_asset(CHANNEL_COHORT_ROI, CHANNEL_COHORT_PAYBACK, name="channel_cohorts")

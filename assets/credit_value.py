@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets.resources import WarehouseResource
-from assets.tables import ForeignKey, WarehouseTable, materialized, table_asset
+from assets.tables import ForeignKey, MoneyTotal, WarehouseTable, materialized, table_asset
 from value.credit_loss import score_credit_loss
 from value.user_value import risk_adjusted, value_by_group as group_value
 from warehouse import load_query, read_frame, write_frame
@@ -47,12 +47,19 @@ USER_VALUE = WarehouseTable(
     key="user_value", table="marts.user_value", group="marts", kinds=frozenset({"duckdb", "polars"}), deps=VALUE_INPUTS,
     grain="One row per user: CLV, expected credit loss and risk-adjusted CLV, with the user's persona, RFM segment, "
           "acquisition channel and lifecycle stage",
-    primary_key=("user_id",), foreign_keys=(ForeignKey(("user_id",), "marts.user_profile"),))
+    primary_key=("user_id",), foreign_keys=(ForeignKey(("user_id",), "marts.user_profile"),),
+    # CLV sums of floating-point values: equal to well within a cent.
+    money=(MoneyTotal("clv", "marts.user_clv", "clv", on=("user_id",), tolerance=0.01),
+           MoneyTotal("expected_credit_loss", "marts.user_credit_loss", "expected_credit_loss", on=("user_id",),
+                      tolerance=0.01)))
 VALUE_BY_GROUP = WarehouseTable(
     key="value_by_group", table="marts.value_by_group", group="marts", deps=VALUE_INPUTS,
     grain="One row per grouping × group (persona, RFM segment, acquisition channel, lifecycle stage): users, "
           "P(alive), expected transactions, CLV, expected credit loss and risk-adjusted CLV",
-    primary_key=("grouping", "group"))
+    primary_key=("grouping", "group"),
+    # Each grouping splits every user once, so each adds up to the users' total.
+    money=(MoneyTotal("clv", "marts.user_value", "clv", per=("grouping",), tolerance=0.01),
+           MoneyTotal("risk_adjusted_clv", "marts.user_value", "risk_adjusted_clv", per=("grouping",), tolerance=0.01)))
 
 
 @table_asset(USER_VALUE, VALUE_BY_GROUP, name="value_by_group")
