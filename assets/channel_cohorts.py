@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 
 from assets.resources import WarehouseResource
-from assets.tables import ForeignKey, WarehouseTable, materialized, table_asset
+from assets.tables import ForeignKey, MoneyTotal, WarehouseTable, materialized, table_asset
 from channels import channel_cohort_roi
 from channels.cohorts import COHORT_PAYBACK_SCHEMA, COHORT_ROI_SCHEMA
 from warehouse import load_query, read_frame, write_frame
@@ -19,7 +19,11 @@ CHANNEL_COHORT_ROI = WarehouseTable(
     detail="The acquisition cohort is the local month of the conversion (first completed purchase by default), and "
            "a cohort's spend is the channel's spend in that month; rules in `channels.cohorts.channel_cohort_roi`.",
     primary_key=("channel", "cohort", "attribution_model"),
-    foreign_keys=(ForeignKey(("channel", "attribution_model"), "marts.channel_roi"),))
+    foreign_keys=(ForeignKey(("channel", "attribution_model"), "marts.channel_roi"),),
+    # Summed over cohorts, each model's spend (exact) and revenue (rounded to the cent per row) are channel ROI's.
+    money=(MoneyTotal("spend", "marts.channel_roi", "spend", per=("channel", "attribution_model"), per_both=True),
+           MoneyTotal("revenue", "marts.channel_roi", "revenue", per=("channel", "attribution_model"), per_both=True,
+                      tolerance=0.5)))
 CHANNEL_COHORT_PAYBACK = WarehouseTable(
     key="channel_cohort_payback", table="marts.channel_cohort_payback", group="marts",
     kinds=frozenset({"duckdb", "polars"}), deps=("channel_conversion_credit", "core_purchases", "stg_marketing_spend"),

@@ -38,6 +38,8 @@ class MoneyTotal:
         on: join columns: only the other table's rows whose key appears in this table count.
         per: columns of this table that each hold the whole total (e.g. `attribution_model` in a table
             with one block of rows per model): the total must hold within every group.
+        per_both: the other table has the `per` columns too and is grouped by them as well: each group
+            here equals the same group there (e.g. spend per model summed over cohorts = spend per model).
         tolerance: allowed absolute difference, for money rounded to the cent in several places.
     """
 
@@ -47,6 +49,7 @@ class MoneyTotal:
     where: str | None = None
     on: tuple[str, ...] = ()
     per: tuple[str, ...] = ()
+    per_both: bool = False
     tolerance: float = 0.0
 
 
@@ -118,7 +121,7 @@ def check_money(conn: duckdb.DuckDBPyConnection, contract: TableContract) -> Int
     """Every money total of the table equals its source's total (to the cent, or within the tolerance)."""
     problems, totals = [], {}
     for total in contract.money:
-        theirs = _other_total(conn, contract.table, total)
+        theirs = _other_totals(conn, contract.table, total)
         if total.per:
             columns = ", ".join(_quote(c) for c in total.per)
             groups = conn.sql(f"SELECT {columns}, sum({_quote(total.column)}) FROM {contract.table} "
@@ -127,22 +130,30 @@ def check_money(conn: duckdb.DuckDBPyConnection, contract: TableContract) -> Int
             groups = [conn.sql(f"SELECT sum({_quote(total.column)}) FROM {contract.table}").fetchone()]
         name = f"{total.column} = {total.other_table}.{total.other_column}"
         for row in groups:
-            ours, label = _number(row[-1]), "/".join(str(v) for v in row[:-1])
-            totals[f"{name}{f' [{label}]' if label else ''}"] = f"{ours} vs {theirs}"
-            if not _equal(ours, theirs, total.tolerance):
-                problems.append(f"{name}{f' for {label}' if label else ''}: {ours} vs {theirs}")
+            group = tuple(row[:-1])
+            ours, label = _number(row[-1]), "/".join(str(v) for v in group)
+            other = theirs.get(group, Decimal(0)) if total.per_both else theirs[()]
+            totals[f"{name}{f' [{label}]' if label else ''}"] = f"{ours} vs {other}"
+            if not _equal(ours, other, total.tolerance):
+                problems.append(f"{name}{f' for {label}' if label else ''}: {ours} vs {other}")
     description = (f"{contract.table}: money totals reconcile" if not problems
                    else f"{contract.table}: " + "; ".join(problems))
     return IntegrityOutcome(not problems, description, {"totals": totals})
 
 
-def _other_total(conn: duckdb.DuckDBPyConnection, table: str, total: MoneyTotal) -> Decimal | float:
+def _other_totals(conn: duckdb.DuckDBPyConnection, table: str, total: MoneyTotal) -> dict[tuple, Decimal | float]:
+    """The other table's total, keyed by the group (the empty tuple when it is not grouped)."""
     source = f"{total.other_table} o"
     if total.on:
         columns = ", ".join(_quote(c) for c in total.on)
         source += f" SEMI JOIN (SELECT DISTINCT {columns} FROM {table}) k USING ({columns})"
     where = f" WHERE {total.where}" if total.where else ""
-    return _number(conn.sql(f"SELECT sum(o.{_quote(total.other_column)}) FROM {source}{where}").fetchone()[0])
+    if total.per_both:
+        keys = ", ".join(f"o.{_quote(c)}" for c in total.per)
+        rows = conn.sql(f"SELECT {keys}, sum(o.{_quote(total.other_column)}) FROM {source}{where} "
+                        f"GROUP BY {keys}").fetchall()
+        return {tuple(row[:-1]): _number(row[-1]) for row in rows}
+    return {(): _number(conn.sql(f"SELECT sum(o.{_quote(total.other_column)}) FROM {source}{where}").fetchone()[0])}
 
 
 def _number(value: object) -> Decimal | float:

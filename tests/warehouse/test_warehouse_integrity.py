@@ -70,3 +70,13 @@ def test_doubles_compare_within_the_tolerance(conn):
     assert check_money(conn, TableContract(shares, money=(MoneyTotal(**{**rounded.__dict__, "tolerance": 1e-6}),))).passed
     exact = check_money(conn, TableContract("payments", money=(MoneyTotal("amount", "payments", "amount"),)))
     assert exact.passed and exact.metadata["totals"] == {"amount = payments.amount": f"{Decimal('114.10')} vs {Decimal('114.10')}"}
+
+
+def test_money_per_group_on_both_sides(conn):
+    conn.execute("CREATE TABLE model_totals AS SELECT * FROM (VALUES ('a', 15.10::DECIMAL(18, 2)), ('b', 15.00)) "
+                 "t(model, amount)")
+    both = MoneyTotal("amount", "model_totals", "amount", per=("model",), per_both=True)
+    assert check_money(conn, TableContract("orders", money=(both,))).passed
+    conn.execute("UPDATE model_totals SET amount = 15.01 WHERE model = 'b'")
+    outcome = check_money(conn, TableContract("orders", money=(both,)))
+    assert not outcome.passed and "for b: 15.00 vs 15.01" in outcome.description and "for a" not in outcome.description
