@@ -21,6 +21,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from assets.graph import WAREHOUSE_TABLES
 from campaigns.definitions.shipped_library import template_path
 from pipelines.campaign_wiring import campaign_service
 from pipelines.settings import Settings
@@ -172,6 +173,9 @@ def test_crash_and_resume_never_duplicates_and_never_reaches_the_excluded(work, 
     unresolved = _cli(work, "mei", "campaign", "reconcile", "cli_everyone")
     assert unresolved.returncode == 3 and "reconciled 0 batch(es)" in unresolved.stdout
     assert "still unknown: " in unresolved.stderr
+    # Every table a launch leaves in the warehouse belongs to a declared (external) asset.
+    tables = {f"{s}.{t}" for s, t in _query(work, "SELECT table_schema, table_name FROM information_schema.tables")}
+    assert tables - {t.table for t in WAREHOUSE_TABLES} == set()
 
 
 def _signing_key():
