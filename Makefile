@@ -40,8 +40,10 @@ check: install-test
 	$(BIN)/dagster definitions validate -w workspace.yaml
 
 # The scale benchmark (never part of the tests): BENCH_ARGS="--users 100000 --events 5000000" for 10%.
-bench: install
+# Then the CSV size against a pandas + lifetimes script (lifetimes is a test extra): CSV_BENCH_ARGS="--repeat 3".
+bench: install-test
 	$(BIN)/python bench/scale.py $(BENCH_ARGS)
+	$(BIN)/python bench/csv_scale.py $(CSV_BENCH_ARGS)
 
 # Both code locations (workspace.yaml): the analytics graph and the daily-partitioned staging.
 ui: install
