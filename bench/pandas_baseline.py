@@ -130,13 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     # One integer per user (row of `users`), used by every join and group-by.
     users = users[users["signup_at"] < window_end].reset_index(drop=True)
     user_index = pd.Index(users["user_id"])
-    purchases = txns[(txns["status"].fillna("completed") == "completed") & (txns["ts"] < window_end)].copy()
-    purchases["uid"] = user_index.get_indexer(purchases["user_id"])
-    purchases = purchases[purchases["uid"] >= 0]
+    txns["uid"] = user_index.get_indexer(txns.pop("user_id"))
+    completed = txns["status"].isna() | (txns["status"] == "completed")
+    purchases = txns[completed & (txns["ts"] < window_end) & (txns["uid"] >= 0)].drop(columns="status")
+    del txns
     purchases["day"] = local_day(purchases["ts"])
-    events = events[events["ts"] < window_end].copy()
-    events["uid"] = user_index.get_indexer(events["user_id"])
-    events = events[events["uid"] >= 0].drop(columns="user_id")
+    events["uid"] = user_index.get_indexer(events.pop("user_id"))
+    events = events[(events["ts"] < window_end) & (events["uid"] >= 0)]
     events["day"] = local_day(events["ts"])
     stages.done("as_of_window_and_user_keys")
 
@@ -234,26 +234,25 @@ def load_users(landing: Path) -> pd.DataFrame:
 def load_transactions(landing: Path) -> pd.DataFrame:
     txns = read_source(landing, "transactions", ["txn_id", "user_id", "occurred_at", "amount", "product_line",
                                                   "revenue", "status"])
-    txns = txns.dropna(subset=["txn_id", "user_id"]).drop_duplicates("txn_id")
+    keep = txns["txn_id"].notna() & txns["user_id"].notna() & ~txns["txn_id"].duplicated()
+    txns = txns.loc[keep, ["user_id", "occurred_at", "amount", "product_line", "revenue", "status"]]
     txns["ts"] = timestamps(txns.pop("occurred_at"))
     txns["amount"] = pd.to_numeric(txns["amount"], errors="coerce")
     txns["revenue"] = pd.to_numeric(txns["revenue"], errors="coerce").fillna(0.0)
     txns["product_line"] = txns["product_line"].fillna("other").astype("category")
-    txns = txns.dropna(subset=["ts", "amount"])
-    return txns[txns["amount"] >= 0].reset_index(drop=True)
+    txns["status"] = txns["status"].astype("category")
+    return txns[txns["ts"].notna() & (txns["amount"] >= 0)].reset_index(drop=True)
 
 
 def load_events(landing: Path) -> pd.DataFrame:
-    events = read_source(landing, "events")
-    # Only what the marts use is kept; the rest (properties, platform, anonymous ids) is dropped on load.
-    events = events.drop(columns=["properties", "platform", "anonymous_id"])
-    events = events.dropna(subset=["event_id", "user_id"]).drop_duplicates("event_id")
-    events["ts"] = timestamps(events.pop("occurred_at"))
-    events = events.dropna(subset=["ts"])
-    events = events.drop(columns="event_id")
+    # Only what the marts use is kept; the rest (properties, platform, anonymous ids) is dropped file by file.
+    events = read_source(landing, "events", ["event_id", "occurred_at", "event_name", "user_id", "channel"])
     events["event_name"] = events["event_name"].astype("category")
     events["channel"] = events["channel"].fillna("(none)").astype("category")
-    return events.reset_index(drop=True)
+    keep = events["event_id"].notna() & events["user_id"].notna() & ~events["event_id"].duplicated()
+    events = events.loc[keep, ["occurred_at", "event_name", "user_id", "channel"]]
+    events["ts"] = timestamps(events.pop("occurred_at"))
+    return events[events["ts"].notna()].reset_index(drop=True)
 
 
 def load_other_sources(landing: Path) -> pd.DataFrame:
