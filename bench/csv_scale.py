@@ -14,9 +14,9 @@ transactions, 5.6M loan snapshots over 757 days, 3.4 GB of text, events as JSON 
 2. runs, in ONE invocation, (a) ``fingrowth run --data LANDING --warehouse … --out …`` and (b)
    ``bench/pandas_baseline.py LANDING OUT`` (pandas + scikit-learn + lifetimes computing the core marts
    from the same files), each in a child process whose wall time and peak resident memory of the whole
-   process tree (sampled every 50 ms from /proc) are recorded; with ``--repeat N`` the order alternates
-   (fingrowth first on odd repetitions, pandas first on even ones), so neither always runs on a warm page
-   cache, and the medians are reported;
+   process tree (sampled every 50 ms from /proc; shared pages counted once) are recorded; with
+   ``--repeat N`` the order alternates (fingrowth first on odd repetitions, pandas first on even ones), so
+   neither always runs on a warm page cache, and the medians are reported;
 3. prints a table (wall, peak memory, the biggest steps of each from their ``done <step> <seconds>s``
    progress lines) and the ratios fingrowth / pandas.
 
@@ -266,7 +266,13 @@ def _run_side(side: str, landing: Path, work: Path, args: argparse.Namespace) ->
 
 
 class _TreeSampler(threading.Thread):
-    """Resident memory of a process and all its descendants, summed, every 50 ms; keeps the peak."""
+    """Resident memory of a process and all its descendants, summed, every 50 ms; keeps the peak.
+
+    A lone process is read from /proc/PID/statm (RSS, cheap). While the tree holds more than one process
+    each is read as PSS from /proc/PID/smaps_rollup, which splits shared pages among their sharers: a
+    forked child shares its parent's pages, and summing RSS would count them twice (reading PSS walks the
+    page tables, so it is done only then).
+    """
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -276,7 +282,8 @@ class _TreeSampler(threading.Thread):
 
     def run(self) -> None:
         while not self._halt.is_set():
-            self.peak = max(self.peak, sum(_rss(pid) for pid in _tree(self.pid)))
+            pids = _tree(self.pid)
+            self.peak = max(self.peak, _rss(pids[0]) if len(pids) == 1 else sum(_pss(pid) for pid in pids))
             self._halt.wait(0.05)
 
     def stop(self) -> None:
@@ -312,6 +319,17 @@ def _rss(pid: int) -> int:
             return int(statm.read().split()[1]) * PAGE
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
 
 
 def _print_report(runs: dict[str, list[dict]], repeat: int) -> None:
