@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
 
     segment = rfm_scores(profile)
     stages.done("rfm")
-    personas, persona_table, k_evidence = kmeans_personas(profile, as_of_day)
+    personas, persona_table, k_evidence = kmeans_personas(profile)
     segment["persona_id"] = personas
     segment = segment.merge(persona_table[["persona_id", "persona_name"]], on="persona_id", how="left")
     segment.to_parquet(args.out / "user_segment.parquet", index=False)
@@ -412,7 +412,7 @@ def rfm_scores(profile: pd.DataFrame) -> pd.DataFrame:
     return segment
 
 
-def kmeans_personas(profile: pd.DataFrame, as_of_day: int) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+def kmeans_personas(profile: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
     """K-means on standardised behaviour features, k in 3..8 by silhouette on a sample; persona table."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
