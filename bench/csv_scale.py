@@ -238,9 +238,11 @@ def _run_side(side: str, landing: Path, work: Path, args: argparse.Namespace) ->
         fingrowth = Path(sys.executable).with_name("fingrowth")
         command = [str(fingrowth) if fingrowth.exists() else "fingrowth", "run", "--data", str(landing),
                    "--warehouse", str(work / "warehouse.duckdb"), "--out", str(work / "out")]
-        # A Dagster instance of its own (run history in the work folder), not the repository's .dagster/.
+        # A Dagster instance of its own (run history in the work folder), not the repository's .dagster/;
+        # telemetry off as in the repository's dagster.yaml.
         env["DAGSTER_HOME"] = str(work / "dagster")
         (work / "dagster").mkdir()
+        (work / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
         if args.memory_limit:
             env["FINGROWTH_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
     else:
