@@ -1,8 +1,10 @@
-"""A small hand-built warehouse holding just what campaign plans and launches read, and a campaign file.
+"""A small hand-built warehouse holding just what campaign plans and launches read, its campaign store, and a
+campaign file.
 
 People u00..u29: adults, not students, risk level C3, in Shanghai. u00..u24 granted marketing and
 cross-border e-mail consent with evidence; u25..u29 have no consent, so CN-EM-01 excludes them.
-Decisions are taken for 2026-03-01 10:00 Shanghai (outside quiet hours).
+Decisions are taken for 2026-03-01 10:00 Shanghai (outside quiet hours). The campaign store is the default
+one: `campaigns.sqlite3` beside the warehouse file.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import yaml
 from campaigns import template_path
 from campaigns.governance.access import Actor
 from campaigns.governance.template_approvals import approve_template, submit_template
+from campaigns.store.op_database import OpStore
 from warehouse import connect, write_frame
 
 USERS = [f"u{i:02d}" for i in range(30)]
@@ -32,8 +35,25 @@ def email_of(user_id: str) -> str:
     return f"{user_id}@example.test"
 
 
+def store_url(warehouse: Path) -> str:
+    """The default campaign store of a warehouse file (as `Settings.campaign_db_url()` builds it)."""
+    return f"sqlite:///{Path(warehouse).parent / 'campaigns.sqlite3'}"
+
+
+def store_of(warehouse: Path) -> OpStore:
+    return OpStore(store_url(warehouse))
+
+
+def approve_shipped(store: OpStore, template_id: str = "wealth_welcome", version: int = 1) -> None:
+    """Submit (as mei) and approve (as chen) a shipped template version."""
+    data = yaml.safe_load(template_path(template_id, version).read_text(encoding="utf-8"))
+    with store.transaction() as conn:
+        submit_template(conn, MARKETER, data)
+        approve_template(conn, COMPLIANCE, template_id, version)
+
+
 def build_warehouse(path: Path, approve: bool = True) -> Path:
-    """Write the warehouse at `path`; with `approve`, wealth_welcome@1 is submitted and approved."""
+    """Write the warehouse at `path`; with `approve`, wealth_welcome@1 is submitted and approved in its store."""
     users = pl.DataFrame({
         "user_id": USERS,
         "signup_at": [datetime(2025, 6, 1, tzinfo=UTC)] * len(USERS),
@@ -69,10 +89,10 @@ def build_warehouse(path: Path, approve: bool = True) -> Path:
         write_frame(conn, "marts.user_segment", segments)
         write_frame(conn, "staged.consents", consents)
         write_frame(conn, "core.analysis_window", window)
-        if approve:
-            data = yaml.safe_load(template_path("wealth_welcome", 1).read_text(encoding="utf-8"))
-            submit_template(conn, MARKETER, data)
-            approve_template(conn, COMPLIANCE, "wealth_welcome", 1)
+    if approve:
+        store = store_of(path)
+        approve_shipped(store)
+        store.dispose()
     return path
 
 
