@@ -87,6 +87,28 @@ class OpStore:
         """Every row of one table, typed by its definition (instants as UTC)."""
         return self.frame(table.select(), polars_schema(table))
 
+    def snapshot(self) -> dict[str, pl.DataFrame]:
+        """Every table of the store as a typed frame, read in one consistent transaction (name → frame)."""
+        engine = self._ready()
+        try:
+            with engine.connect() as conn:
+                if self.dialect == "postgresql":
+                    conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    return {table.name: rows_frame(conn, table.select(), polars_schema(table)) for table in OP_TABLES}
+        except OperationalError as error:
+            raise StoreUnavailable(f"the campaign store cannot be read now ({_kind(error)})") from None
+
+    def open_batches(self) -> int:
+        """How many batches are `sending` or `unknown` (0 when the store does not exist yet)."""
+        if not self.exists():
+            return 0
+        from sqlalchemy import func, select
+
+        from campaigns.store.op_tables import outbox
+        with self.transaction() as conn:
+            return conn.execute(select(func.count()).where(outbox.c.state.in_(["sending", "unknown"]))).scalar_one()
+
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
