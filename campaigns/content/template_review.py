@@ -61,10 +61,10 @@ def preview(template: Template, unsubscribe_base_url: str | None = None) -> Temp
 def html_as_text(markup: str) -> str:
     """The HTML body as a reader sees it: paragraphs on their own lines, links as `text <url>`, no tags."""
     text = re.sub(r"(?is)<(script|style)\b.*?</\1>", "", markup)
-    text = re.sub(r'(?is)<a\b[^>]*href\s*=\s*["\']([^"\']*)["\'][^>]*>(.*?)</a>', r"\2 <\1>", text)
+    text = re.sub(r'(?is)<a\b[^>]*href\s*=\s*["\']([^"\']*)["\'][^>]*>(.*?)</a>', "\\2 \x00\\1\x01", text)
     text = re.sub(r"(?i)<br\s*/?>", "\n", text)
     text = re.sub(r"(?i)</(p|div|li|h[1-6]|tr|table|ul|ol)>", "\n", text)
-    text = re.sub(r"<[^>]+>", "", text)
+    text = re.sub(r"<[^>]+>", "", text).replace("\x00", "<").replace("\x01", ">")
     lines = [re.sub(r"[ \t]+", " ", html.unescape(line)).strip() for line in text.splitlines()]
     return "\n".join(line for line in lines if line)
 
