@@ -55,7 +55,7 @@ class Plan:
     def exclusion_reasons(self) -> dict[str, int]:
         """People per reason code among the excluded (a person with several reasons counts for each)."""
         exploded = (self.result.decisions.filter(pl.col("decision") == "excluded")
-                    .select(pl.col("reason_codes").explode()).drop_nulls())
+                    .select(pl.col("reason_codes").explode(empty_as_null=False)).drop_nulls())
         return dict(exploded.group_by("reason_codes").len().sort("len", "reason_codes", descending=[True, False])
                     .iter_rows())
 

@@ -145,7 +145,8 @@ def insert_ignoring_duplicates(conn: Connection, table: Table, rows: Sequence[di
     builder = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     inserted = 0
     for row in rows:
-        inserted += conn.execute(builder(table).values(**row).on_conflict_do_nothing()).rowcount
+        statement = builder(table).values(**row).on_conflict_do_nothing().returning(*table.primary_key.columns)
+        inserted += len(conn.execute(statement).all())
     return inserted
 
 

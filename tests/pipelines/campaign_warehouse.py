@@ -10,8 +10,9 @@ one: `campaigns.sqlite3` beside the warehouse file.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import yaml
@@ -22,6 +23,7 @@ from campaigns.governance.template_approvals import approve_template, submit_tem
 from campaigns.store.op_database import OpStore
 from warehouse import connect, write_frame
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 USERS = [f"u{i:02d}" for i in range(30)]
 CONSENTING = USERS[:25]
 DECIDED_AT = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
@@ -96,11 +98,20 @@ def build_warehouse(path: Path, approve: bool = True) -> Path:
     return path
 
 
-def write_campaign(folder: Path, campaign_id: str, holdout_pct: int = 0) -> Path:
-    """A campaign file reaching everyone in the warehouse with wealth_welcome@1, sent at SEND_AT."""
+def recent_send_at(now: datetime | None = None) -> datetime:
+    """The latest 10:00 in Shanghai at or before now: outside quiet hours and well within the schedule grace."""
+    now = (now or datetime.now(UTC)).astimezone(SHANGHAI)
+    morning = now.replace(hour=10, minute=0, second=0, microsecond=0)
+    return (morning if morning <= now else morning - timedelta(days=1)).astimezone(UTC)
+
+
+def write_campaign(folder: Path, campaign_id: str, holdout_pct: int = 0, send_at: datetime | str = SEND_AT,
+                   **fields) -> Path:
+    """A campaign file reaching everyone in the warehouse with wealth_welcome@1, sent at `send_at` (SEND_AT)."""
     path = folder / f"{campaign_id}.yaml"
+    stamp = send_at if isinstance(send_at, str) else send_at.astimezone(SHANGHAI).isoformat()
     path.write_text(json.dumps({
         "campaign_id": campaign_id, "name": campaign_id, "segment": {"rfm_segment": ["Champions", "Loyal"]},
         "template": {"id": "wealth_welcome", "version": 1}, "channel": "email", "purpose": "marketing",
-        "holdout_pct": holdout_pct, "send_at": SEND_AT}, ensure_ascii=False), encoding="utf-8")
+        "holdout_pct": holdout_pct, "send_at": stamp, **fields}, ensure_ascii=False), encoding="utf-8")
     return path
