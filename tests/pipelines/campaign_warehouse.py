@@ -115,3 +115,14 @@ def write_campaign(folder: Path, campaign_id: str, holdout_pct: int = 0, send_at
         "template": {"id": "wealth_welcome", "version": 1}, "channel": "email", "purpose": "marketing",
         "holdout_pct": holdout_pct, "send_at": stamp, **fields}, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+def copy_store_into(warehouse: Path) -> None:
+    """Copy the warehouse's campaign store into `campaigns.<table>` of the warehouse, as the `campaign_ledger`
+    asset of a run does."""
+    store = store_of(warehouse)
+    frames = store.snapshot()
+    store.dispose()
+    with connect(warehouse) as conn:
+        for name, frame in frames.items():
+            write_frame(conn, f"campaigns.{name}", frame)

@@ -12,7 +12,6 @@ from campaigns import (
     DECISION_SCHEMA,
     MESSAGE_SCHEMA,
     CampaignMismatchError,
-    MissingPlaceholderError,
     campaign_paths,
     dry_run,
     load_campaign,
