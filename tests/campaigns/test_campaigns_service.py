@@ -422,3 +422,27 @@ def test_a_busy_warehouse_is_a_typed_error(fresh: Path, tmp_path: Path) -> None:
     service = CampaignService(busy, store_of(fresh), ROLES, clock=lambda: SOON_AFTER)
     with pytest.raises(StoreUnavailable):
         service.plan("ann", PlanRequest(write_campaign(tmp_path, "busy")))
+
+
+def test_on_either_store_a_rejected_batch_is_retried_by_an_admin_after_a_fix(op_store, tmp_path: Path,
+                                                                             server: FakeSendGrid) -> None:
+    """A 4xx-rejected batch has a retry path short of a new campaign (SQLite and Postgres stores alike)."""
+    from tests.pipelines.campaign_warehouse import approve_shipped
+
+    warehouse = build_warehouse(tmp_path / "w.duckdb", approve=False)
+    approve_shipped(op_store)
+    campaign = write_campaign(tmp_path, "rejected", send_at=recent_send_at())
+    real_time = datetime.now
+    service = service_for(warehouse, server, store=op_store, clock=lambda: real_time(UTC))
+    server.script(("status", 400, json.dumps({"errors": [{"message": "bad u01@example.test", "field": None}]}).encode()))
+    first = service.launch("mei", LaunchRequest(campaign, live=True))
+    assert first.outcome == "failed" and first.batches == {"failed": 1, "accepted": 2}
+    assert "example.test" not in " ".join(str(r) for r in store_rows(op_store, "SELECT * FROM outbox"))
+    assert service.launch("mei", LaunchRequest(campaign, live=True)).outcome == "failed"  # never retried by itself
+    with pytest.raises(PermissionDenied, match="campaign.retry_failed"):
+        service.launch("mei", LaunchRequest(campaign, live=True, retry_failed=("00000",)))
+    with pytest.raises(BatchRequestError, match="00001.*not failed"):
+        service.launch("ada", LaunchRequest(campaign, live=True, retry_failed=("00001",)))
+    retried = service.launch("ada", LaunchRequest(campaign, live=True, retry_failed=("00000",)))
+    assert retried.outcome == "ok" and len(server.recipients()) == len(set(server.recipients())) == 25
+    assert "delivery.retry_failed" in [a for (a,) in store_rows(op_store, "SELECT action FROM audit_log")]
