@@ -47,7 +47,7 @@ from campaigns.definitions.shipped_library import template_path
 from campaigns.definitions.template_file import Template, load_template, load_template_definition
 from campaigns.delivery.batch_reconciliation import BatchDecision, batch_table, reconcile, requeue
 from campaigns.delivery.contact_book import ContactBook
-from campaigns.delivery.outbox_ledger import LaunchReport, batch_states, summarise, unknown_batches
+from campaigns.delivery.outbox_ledger import LaunchReport, batch_states, summarise
 from campaigns.delivery.plan_records import Plan, default_as_of, eligible_people, latest_launch, plan_campaign
 from campaigns.delivery.provider_events import IngestResult, authentic_events, record_events
 from campaigns.delivery.sendgrid_email import SenderConfig, deliver
@@ -824,4 +824,4 @@ def _reason_text(plan: Plan) -> str:
 
 __all__ = ["ApprovalResult", "ArmResult", "BatchStatus", "CampaignService", "CampaignStatus", "DeliveryOptions",
            "LaunchRequest", "LaunchResult", "MessageSample", "PlanRequest", "PlanResult", "ReconcileResult",
-           "RejectionResult", "SubmitResult", "TemplateDiff", "TemplateReview", "unknown_batches"]
+           "RejectionResult", "SubmitResult", "TemplateDiff", "TemplateReview"]

@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Engine, Select, Table, create_engine, event, insert
+from sqlalchemy import Connection, Engine, Select, Table, create_engine, event, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from campaigns.campaign_errors import StoreUnavailable
-from campaigns.store.op_tables import OP_TABLES, audit_log, metadata, polars_schema
+from campaigns.store.op_tables import OP_TABLES, audit_log, metadata, outbox, polars_schema
 
 SQLITE_BUSY_SECONDS = 60.0
 
@@ -103,9 +103,6 @@ class OpStore:
         """How many batches are `sending` or `unknown` (0 when the store does not exist yet)."""
         if not self.exists():
             return 0
-        from sqlalchemy import func, select
-
-        from campaigns.store.op_tables import outbox
         with self.transaction() as conn:
             return conn.execute(select(func.count()).where(outbox.c.state.in_(["sending", "unknown"]))).scalar_one()
 
@@ -162,10 +159,6 @@ def lock_audit_chain(conn: Connection) -> None:
     """Serialise appends to the hash chain across processes (SQLite transactions already hold the write lock)."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"LOCK TABLE {audit_log.name} IN SHARE ROW EXCLUSIVE MODE")
-
-
-def store_tables() -> tuple[Table, ...]:
-    return OP_TABLES
 
 
 def _engine(url) -> Engine:
