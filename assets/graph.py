@@ -1,7 +1,7 @@
 """The whole asset graph in data-flow order: every step, every declared table, every separate check."""
 
 from assets.campaign_dry_runs import CAMPAIGN_DRY_RUN_TABLES, campaign_assets
-from assets.campaign_ledger import LEDGER_TABLES, ledger_assets
+from assets.campaign_ledger import LEDGER_TABLES, campaign_ledger_assets
 from assets.campaign_lift import CAMPAIGN_LIFT_TABLES, campaign_lift_assets
 from assets.channel_cohorts import CHANNEL_COHORT_TABLES, channel_cohort_assets
 from assets.channel_quality import CHANNEL_QUALITY_TABLES, channel_quality_assets
@@ -21,10 +21,10 @@ from assets.staged_checks import staged_checks
 ANALYTICS_ASSETS = [
     *raw_assets, *staged_assets, *core_assets, *profile_assets, *segmentation_assets, *value_assets,
     *credit_value_assets, *kpi_assets, *channel_assets, *channel_quality_assets, *channel_cohort_assets,
-    *campaign_assets, *campaign_lift_assets, *notes_assets, *reporting_assets,
+    *campaign_ledger_assets, *campaign_assets, *campaign_lift_assets, *notes_assets, *reporting_assets,
 ]
-# Tables the campaign service writes outside runs (external assets: shown, never materialized by a job).
-EXTERNAL_ASSETS = ledger_assets
+# No external assets: the campaign service's tables live in the campaign store, copied by `campaign_ledger`.
+EXTERNAL_ASSETS: list = []
 SEPARATE_CHECKS = staged_checks
 # Every table the warehouse may hold, with the asset that stands for it.
 WAREHOUSE_TABLES = [

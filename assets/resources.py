@@ -10,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from campaigns.store.op_database import OpStore
 from warehouse import connect
 
 
@@ -31,6 +32,22 @@ class WarehouseResource(dg.ConfigurableResource):
             yield conn
         finally:
             conn.close()
+
+
+class CampaignStoreResource(dg.ConfigurableResource):
+    """The operational campaign store (SQLAlchemy URL: a SQLite file, or Postgres); runs only read it."""
+
+    url: str
+
+    def store(self) -> OpStore:
+        return OpStore(self.url)
+
+    def open_batches(self) -> int:
+        store = self.store()
+        try:
+            return store.open_batches()
+        finally:
+            store.dispose()
 
 
 class LandingResource(dg.ConfigurableResource):

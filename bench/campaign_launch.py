@@ -1,7 +1,7 @@
 """Throughput of a 100,000-recipient live launch against the local SendGrid server (not a test).
 
 Run from the repository root: `.venv/bin/python bench/campaign_launch.py [--recipients N]`.
-Measures `campaigns.delivery.sendgrid_email.deliver` end to end: ledger writes, contact reads, payload building, the real
+Measures `campaigns.delivery.sendgrid_email.deliver` end to end: ledger writes (a SQLite campaign store), contact reads, payload building, the real
 `sendgrid` client, and the local server's contract checks. The network is loopback, so this is the
 pipeline's own ceiling, not SendGrid's.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,8 +21,11 @@ import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 
 from campaigns import load_template, template_path  # noqa: E402
+from campaigns.delivery.contact_book import ContactBook  # noqa: E402
 from campaigns.delivery.sendgrid_email import SenderConfig, deliver  # noqa: E402
+from campaigns.store.op_database import OpStore  # noqa: E402
 from tests.campaigns.sendgrid_server import TEST_KEY, FakeSendGrid  # noqa: E402
+from warehouse import connect  # noqa: E402
 
 
 def main() -> None:
@@ -31,16 +35,18 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["NO_PROXY"] = "127.0.0.1,localhost"
     server = FakeSendGrid().start()
-    conn = duckdb.connect(":memory:")
-    conn.execute("CREATE SCHEMA private")
-    conn.execute(f"CREATE TABLE private.user_contacts AS SELECT 'u' || lpad(i::VARCHAR, 7, '0') AS user_id, "
-                 f"'u' || lpad(i::VARCHAR, 7, '0') || '@mail.example.cn' AS email FROM range({args.recipients}) t(i)")
-    people = pl.DataFrame({"user_id": [f"u{i:07d}" for i in range(args.recipients)],
-                           "persona_name": ["稳健理财族"] * args.recipients})
+    folder = Path(tempfile.mkdtemp(prefix="fg-bench-"))
+    with duckdb.connect(str(folder / "contacts.duckdb")) as conn:
+        conn.execute("CREATE SCHEMA private")
+        conn.execute(f"CREATE TABLE private.user_contacts AS SELECT 'u' || lpad(i::VARCHAR, 7, '0') AS user_id, "
+                     f"'u' || lpad(i::VARCHAR, 7, '0') || '@mail.example.cn' AS email FROM range({args.recipients}) t(i)")
+    contacts = ContactBook(lambda: connect(folder / "contacts.duckdb", read_only=True))
+    store = OpStore(f"sqlite:///{folder / 'campaigns.sqlite3'}")
+    people = pl.DataFrame({"user_id": [f"u{i:07d}" for i in range(args.recipients)]})
     template = load_template(template_path("wealth_welcome", 1))
     config = SenderConfig("marketing@example.com", "示例数字金融", 101, host=server.base_url, batch_size=args.batch_size)
     started = time.perf_counter()
-    report = deliver(conn, campaign_id="bench", template=template, eligible=people, config=config, actor="bench",
+    report = deliver(store, contacts, campaign_id="bench", template=template, eligible=people, config=config, actor="bench",
                      api_key=TEST_KEY, live=True)
     seconds = time.perf_counter() - started
     server.stop()

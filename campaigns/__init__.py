@@ -4,6 +4,7 @@ Layers, each a subpackage that only imports the ones before it:
 - `definitions`: file schemas (campaign, template, rule/lint pack, roles) and the shipped library.
 - `content`: rendering and the copy lint a template must pass.
 - `eligibility`: pure per-recipient rules, consent state, decisions, holdout and variant groups, dry run.
+- `store`: the operational database (SQLAlchemy tables, transactions) that holds campaign state.
 - `governance`: roles and permissions, the hash-chained audit trail, maker-checker template approval.
 - `delivery`: plan records, the outbox ledger, SendGrid, SMS/push vendor files, provider events.
 - `results`: holdout lift and the campaign page frames.
@@ -13,6 +14,7 @@ the environment: callers build the service from their settings.
 
 from campaigns.campaign_errors import (
     ApprovalError,
+    BatchRequestError,
     CampaignError,
     CampaignFileError,
     CampaignMismatchError,
@@ -24,6 +26,7 @@ from campaigns.campaign_errors import (
     RolesFileError,
     RulePackFileError,
     ScheduleError,
+    StaleScheduleError,
     StoreUnavailable,
     TemplateFileError,
 )
@@ -59,12 +62,12 @@ from campaigns.service import (
 
 __all__ = [
     "DECISION_SCHEMA", "MESSAGE_SCHEMA", "SAFE_PLACEHOLDERS",
-    "ApprovalError", "ApprovalResult", "Campaign", "CampaignError", "CampaignFileError", "CampaignMismatchError",
+    "ApprovalError", "ApprovalResult", "BatchRequestError", "Campaign", "CampaignError", "CampaignFileError", "CampaignMismatchError",
     "CampaignService", "ConfigFileError", "DeliveryHalted", "DeliveryOptions", "DeliverySetupError", "DryRunResult",
     "DryRunTables",
     "IngestResult", "LaunchRequest", "LaunchResult", "MissingPlaceholderError", "PermissionDenied", "PlanRequest",
     "PlanResult", "ReconcileResult", "RejectionResult", "RenderedMessage", "RoleDirectory", "RolesFile",
-    "RolesFileError", "Rule", "RulePack", "RulePackFileError", "ScheduleError", "StoreUnavailable", "SubmitResult",
+    "RolesFileError", "Rule", "RulePack", "RulePackFileError", "ScheduleError", "StaleScheduleError", "StoreUnavailable", "SubmitResult",
     "Template", "TemplateFileError", "Variant",
     "assign_variants", "audience_funnel", "campaign_paths", "decide_recipients", "dry_run", "dry_run_campaign_files", "hash_bucket",
     "holdout_buckets", "latest_consents", "library_dir", "load_campaign", "load_rule_pack", "load_template",

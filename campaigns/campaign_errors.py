@@ -77,6 +77,29 @@ class ScheduleError(CampaignError, ValueError):
                          "or send now (quiet hours and frequency caps are then decided for now)")
 
 
+class StaleScheduleError(CampaignError, ValueError):
+    """A launch was asked for a `send_at` further in the past than the grace: the rules would be judged for an
+    instant long gone. Re-plan with a new `send_at` (or send now).
+
+    Attributes:
+        source: The campaign file.
+        send_at: The scheduled instant (tz-aware).
+        grace_hours: How far in the past a `send_at` may lie.
+    """
+
+    def __init__(self, source: str | Path, send_at: datetime, grace_hours: float) -> None:
+        self.source = str(source)
+        self.send_at = send_at
+        self.grace_hours = grace_hours
+        super().__init__(f"campaign {source} is scheduled for {send_at.isoformat()}, more than {grace_hours:g} hour(s) "
+                         "ago; set a new send_at and plan again, or send now (the rules are then judged for now)")
+
+
+class BatchRequestError(CampaignError, ValueError):
+    """An operator named batches that cannot be requeued (unknown id, wrong state, or provider evidence shows
+    the batch was accepted, so a resend would be a certain duplicate)."""
+
+
 class DeliverySetupError(CampaignError, ValueError):
     """A live send lacks a delivery setting (API key, unsubscribe group); nothing was decided or sent.
 
@@ -91,7 +114,8 @@ class DeliverySetupError(CampaignError, ValueError):
 
 
 class StoreUnavailable(CampaignError):
-    """The campaign store (the warehouse) cannot be opened now, typically because another process holds it."""
+    """A store cannot be used now: the operational database is unreachable or busy, or the warehouse is held
+    by another process (e.g. an analytics run writing it)."""
 
 
 class DeliveryHalted(CampaignError, RuntimeError):

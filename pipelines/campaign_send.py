@@ -23,6 +23,8 @@ from campaigns.campaign_errors import (
     DeliverySetupError,
     PermissionDenied,
     ScheduleError,
+    StaleScheduleError,
+    StoreUnavailable,
 )
 from campaigns.service import LaunchRequest
 from pipelines.campaign_reports import launch_lines, launch_problem
@@ -56,7 +58,9 @@ def launch_campaign_file(context: dg.OpExecutionContext, config: CampaignSendCon
     except ScheduleError as early:
         raise dg.Failure(description=f"campaign {early.source} is scheduled for {early.send_at.isoformat()}; run at "
                                      "or after that time, or set now: true to send now") from None
-    except (ApprovalError, ConfigFileError, CampaignMismatchError) as error:
+    except StaleScheduleError as stale:
+        raise dg.Failure(description=f"{stale}") from None
+    except (ApprovalError, ConfigFileError, CampaignMismatchError, StoreUnavailable) as error:
         raise dg.Failure(description=f"campaign launch refused: {error}") from None
     # The report holds counts, digests and batch states only: no addresses, no key.
     report = launch_lines(result)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
 
 from campaigns.definitions.roles_file import RolesFile
 from campaigns.service import CampaignService, DeliveryOptions
+from campaigns.store.op_database import OpStore
 from pipelines.settings import Settings
 from warehouse import connect
 
+# A read-only open of the warehouse is retried briefly while another process is between its writes.
+OPEN_ATTEMPTS = 5
+OPEN_BACKOFF_SECONDS = 0.2
+
 
 def delivery_options(settings: Settings) -> DeliveryOptions:
-    """The sender, limits and folders of launches, from the settings."""
+    """The sender, limits, folders and waits of launches and reconciliation, from the settings."""
     return DeliveryOptions(
         sender_email=settings.sender_email,
         sender_name=settings.sender_name,
@@ -23,30 +30,51 @@ def delivery_options(settings: Settings) -> DeliveryOptions:
         timeout_seconds=settings.sendgrid_timeout,
         unsubscribe_url=settings.unsubscribe_url,
         export_dir=settings.export_dir,
+        reconcile_wait=timedelta(minutes=settings.reconcile_wait_minutes),
+        send_at_grace=timedelta(hours=settings.send_at_grace_hours),
     )
 
 
 class WarehouseSessions:
-    """Opens the existing warehouse file for one session at a time (the file is free in between)."""
+    """Opens the existing warehouse file read-only for one short session at a time (the file is free in between).
 
-    def __init__(self, path: Path, timezone: str) -> None:
+    The campaign service only reads the warehouse (segments, consents, people, the contacts of one batch), so
+    it never takes the write lock an analytics run needs.
+    """
+
+    def __init__(self, path: Path, timezone: str, read_only: bool = True) -> None:
         self.path = Path(path)
         self.timezone = timezone
+        self.read_only = read_only
 
     def __call__(self) -> duckdb.DuckDBPyConnection:
         if not self.path.is_file():
             raise FileNotFoundError(f"warehouse {self.path} does not exist; run `fingrowth run` first")
-        # A DuckDB connection is its own context manager: it closes when the session ends.
-        return connect(self.path, self.timezone)
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                # A DuckDB connection is its own context manager: it closes when the session ends.
+                return connect(self.path, self.timezone, read_only=self.read_only)
+            except duckdb.IOException:
+                if attempt == OPEN_ATTEMPTS - 1:
+                    raise
+                time.sleep(OPEN_BACKOFF_SECONDS * (attempt + 1))
+        raise AssertionError("unreachable")
+
+
+def campaign_store(settings: Settings) -> OpStore:
+    """The operational campaign store the settings name (opened lazily, at its first use)."""
+    return OpStore(settings.campaign_db_url())
 
 
 def campaign_service(settings: Settings, **collaborators) -> CampaignService:
-    """The campaign service over the settings' warehouse, roles file, delivery options and keys.
+    """The campaign service over the settings' warehouse, campaign store, roles file, delivery options and keys.
 
-    `collaborators` (e.g. `sendgrid_client_factory`, `clock`, `sleep`) go to `CampaignService` unchanged.
+    `collaborators` (e.g. `sendgrid_client_factory`, `clock`, `sleep`, `store`) go to `CampaignService` unchanged.
     """
+    store = collaborators.pop("store", None) or campaign_store(settings)
     return CampaignService(
         warehouse=WarehouseSessions(settings.warehouse, settings.timezone),
+        store=store,
         roles=RolesFile(settings.roles),
         delivery=delivery_options(settings),
         timezone=settings.timezone,

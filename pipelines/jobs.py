@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.campaign_reconcile import reconcile_campaigns
 from pipelines.campaign_send import launch_campaign_file
 
 # Every analytics asset. Campaign dry runs render and record but never send, so a refresh is always safe.
@@ -21,6 +22,16 @@ analytics_job = dg.define_asset_job(
         tags={"fingrowth/sends": "true"})
 def campaign_send_job():
     launch_campaign_file()
+
+
+# Finishing what launches started: settle open batches from provider events and resend, once per batch, those
+# without any after the reconcile wait. Started by `campaign_reconcile_sensor` while some batch is open; it
+# never freezes or starts a campaign.
+@dg.job(description="Reconcile every campaign's open batches (as `fingrowth campaign reconcile`): settle them from "
+                    "SendGrid events, resend once those with none after the reconcile wait.",
+        tags={"fingrowth/sends": "resends-only"})
+def campaign_reconcile_job():
+    reconcile_campaigns()
 
 
 # The incremental daily refresh, after `staging_partitions_job` (pipelines/partitioned.py) staged the new

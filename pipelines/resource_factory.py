@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from assets.resources import AnalysisResource, LandingResource, ReportsResource, WarehouseResource
+import dagster as dg
+
+from assets.resources import AnalysisResource, CampaignStoreResource, LandingResource, ReportsResource, WarehouseResource
 from pipelines.settings import Settings
 
 
@@ -16,6 +18,9 @@ def build_resources(settings: Settings) -> dict[str, object]:
             memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads,
         ),
         "landing": LandingResource(path=str(settings.landing)),
+        # A URL from the environment may carry a password: Dagster reads it there and never shows it.
+        "campaign_store": CampaignStoreResource(
+            url=dg.EnvVar("FINGROWTH_CAMPAIGN_DB") if settings.campaign_db is not None else settings.campaign_db_url()),
         "reports": ReportsResource(path=str(settings.dashboards_dir)),
         # The analysis knobs are the settings of the same names.
         "analysis": AnalysisResource(**{name: _config_value(getattr(settings, name))

@@ -1,11 +1,15 @@
-"""Sensors: a run when the landing folder changes."""
+"""Sensors: a run when the landing folder changes; a reconcile while a campaign batch is open."""
 
 import hashlib
+from datetime import UTC, datetime
 
 import dagster as dg
 
-from assets.resources import LandingResource
-from pipelines.jobs import analytics_job
+from assets.resources import CampaignStoreResource, LandingResource
+from campaigns.campaign_errors import StoreUnavailable
+from pipelines.jobs import analytics_job, campaign_reconcile_job
+
+RECONCILE_INTERVAL_SECONDS = 300
 
 
 def landing_fingerprint(landing: LandingResource) -> str | None:
@@ -33,3 +37,18 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, landing: LandingRe
         return dg.SkipReason("no new or changed landing files")
     context.update_cursor(fingerprint)
     return dg.RunRequest(run_key=fingerprint)
+
+
+@dg.sensor(job=campaign_reconcile_job, minimum_interval_seconds=RECONCILE_INTERVAL_SECONDS,
+           default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Starts the campaign reconcile job while some batch is `sending` or `unknown`, so open batches "
+                       "are settled from SendGrid events, or resent once after the wait, without anyone remembering.")
+def campaign_reconcile_sensor(context: dg.SensorEvaluationContext, campaign_store: CampaignStoreResource):
+    try:
+        open_batches = campaign_store.open_batches()
+    except StoreUnavailable as busy:
+        return dg.SkipReason(str(busy))
+    if not open_batches:
+        return dg.SkipReason("no campaign batch is sending or unknown")
+    slot = int(datetime.now(UTC).timestamp()) // RECONCILE_INTERVAL_SECONDS
+    return dg.RunRequest(run_key=f"reconcile-{slot}", tags={"open_batches": str(open_batches)})

@@ -95,6 +95,17 @@ class Settings(BaseModel):
     sendgrid_webhook_public_key: SecretStr | None = _setting(
         None, "FINGROWTH_SENDGRID_WEBHOOK_PUBLIC_KEY",
         "the signed Event Webhook's verification key (base64 DER; never printed)")
+    campaign_db: SecretStr | None = _setting(
+        None, "FINGROWTH_CAMPAIGN_DB",
+        "campaign store URL (SQLAlchemy): `sqlite:///FILE` or `postgresql+psycopg://USER:PASSWORD@HOST/DB` "
+        "(default `campaigns.sqlite3` beside the warehouse file; never printed)")
+    reconcile_wait_minutes: float = _setting(30.0, "FINGROWTH_RECONCILE_WAIT_MINUTES",
+                                             "minutes an unknown batch waits for a provider event before its one "
+                                             "resend")
+    send_at_grace_hours: float = _setting(24.0, "FINGROWTH_SEND_AT_GRACE_HOURS",
+                                          "a launch for a `send_at` further in the past is refused until re-planned")
+    webhook_read_timeout: float = _setting(10.0, "FINGROWTH_WEBHOOK_READ_TIMEOUT",
+                                           "seconds the webhook receiver gives a client to send a whole request")
 
     # Dagster.
     dagster_home: Path | None = _setting(None, "DAGSTER_HOME",
@@ -168,11 +179,25 @@ class Settings(BaseModel):
             raise ValueError(f"must be at most {MAX_SENDGRID_BATCH} (SendGrid's limit per request), got {value}")
         return value
 
-    @field_validator("sendgrid_timeout")
+    @field_validator("sendgrid_timeout", "webhook_read_timeout", "send_at_grace_hours")
     @classmethod
     def _timeout(cls, value: float) -> float:
         if value <= 0:
-            raise ValueError(f"must be a positive number of seconds, got {value!r}")
+            raise ValueError(f"must be a positive number, got {value!r}")
+        return value
+
+    @field_validator("reconcile_wait_minutes")
+    @classmethod
+    def _wait(cls, value: float) -> float:
+        if value < 0:
+            raise ValueError(f"must be zero or more minutes, got {value!r}")
+        return value
+
+    @field_validator("campaign_db")
+    @classmethod
+    def _campaign_db(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("sqlite:", "postgresql:", "postgresql+")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
         return value
 
     @field_validator("conversion", mode="before")
@@ -235,6 +260,12 @@ class Settings(BaseModel):
     def sendgrid_key(self) -> str | None:
         """The SendGrid API key in clear, for the one call that needs it (never log the result)."""
         return self.sendgrid_api_key.get_secret_value() if self.sendgrid_api_key else None
+
+    def campaign_db_url(self) -> str:
+        """The campaign store URL in clear, for the one place that opens it (may hold a password)."""
+        if self.campaign_db is not None:
+            return self.campaign_db.get_secret_value()
+        return f"sqlite:///{(self.warehouse.parent / 'campaigns.sqlite3').absolute()}"
 
     def webhook_public_key(self) -> str | None:
         return self.sendgrid_webhook_public_key.get_secret_value() if self.sendgrid_webhook_public_key else None

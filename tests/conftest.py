@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.pipelines.cli_runner import CliResult, analytics_in_process, run_in_process
+from tests.postgres_cluster import postgres_cluster
 
 SAMPLE_USERS, SAMPLE_DAYS, SAMPLE_SEED = 3000, 180, 5
 
@@ -45,6 +46,13 @@ def sample_run(tmp_path_factory) -> SampleRun:
     result = analytics_in_process(workdir / "landing", workdir)
     assert result.code == 0, result.output
     return SampleRun(workdir, result)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real Postgres server for this test session (one per worker), stopped at the end: its URL."""
+    with postgres_cluster() as url:
+        yield url
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -214,6 +214,7 @@ def test_importing_campaigns_loads_no_dagster():
 
 
 CAMPAIGN_LAYERS = ["campaigns.campaign_errors", "campaigns.definitions", "campaigns.content", "campaigns.eligibility",
+                   "campaigns.store",
                    "campaigns.governance", "campaigns.delivery", "campaigns.results", "campaigns.service"]
 
 

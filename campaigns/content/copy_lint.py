@@ -64,13 +64,17 @@ class LintPack:
 
 @dataclass(frozen=True)
 class Finding:
+    """One problem a lint rule found. `finding_id` (`RULE-ID.n`) is what an approver acknowledges; `title`
+    is the rule's name."""
+
     rule_id: str
     severity: str
     title: str
     message: str
+    finding_id: str = ""
 
     def __str__(self) -> str:
-        return f"{self.rule_id} [{self.severity}] {self.title}: {self.message}"
+        return f"{self.finding_id or self.rule_id} [{self.severity}] {self.title}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,11 @@ class LintReport:
     @property
     def passed(self) -> bool:
         return not self.blocking
+
+    @property
+    def review(self) -> tuple[Finding, ...]:
+        """Findings a person must acknowledge (by `finding_id`) before approving."""
+        return tuple(f for f in self.findings if f.severity == "REVIEW")
 
     def as_json(self) -> str:
         return json.dumps([f.__dict__ for f in self.findings], ensure_ascii=False, sort_keys=True)
@@ -103,8 +112,8 @@ def lint_template(template: Template, pack: LintPack | None = None) -> LintRepor
     for rule in pack.rules:
         if not rule.applies(template):
             continue
-        for message in _CHECKS[rule.check](template, copy, rule.params):
-            findings.append(Finding(rule.rule_id, rule.severity, rule.title, message))
+        for number, message in enumerate(_CHECKS[rule.check](template, copy, rule.params), start=1):
+            findings.append(Finding(rule.rule_id, rule.severity, rule.title, message, f"{rule.rule_id}.{number}"))
     return LintReport(template.key, pack.lint_version, tuple(findings))
 
 
@@ -254,7 +263,17 @@ def _placeholders_fillable(template: Template, copy: _Copy, params: dict[str, An
     return [f"placeholder {{{{{name}}}}} cannot be filled for every recipient" for name in sorted(used - fillable)]
 
 
+def _safe_placeholders(template: Template, copy: _Copy, params: dict[str, Any]) -> list[str]:
+    """Customer-facing text may only use the customer-safe fields the pack lists (never internal labels such
+    as persona names or ids, segment names or scores); declared placeholders are checked too."""
+    allowed = set(params.get("allowed", []))
+    used = set(template.placeholders).union(*(placeholders_used(getattr(template, name)) for name in TEXT_FIELDS))
+    return [f"placeholder {{{{{name}}}}} is not a customer-safe field (allowed: {sorted(allowed)})"
+            for name in sorted(used - allowed)]
+
+
 _CHECKS: dict[str, Callable[[Template, _Copy, dict[str, Any]], list[str]]] = {
+    "safe_placeholders": _safe_placeholders,
     "deny_terms": _deny_terms,
     "require_phrases": _require_phrases,
     "price_terms_require": _price_terms_require,

@@ -267,3 +267,28 @@ def parse_campaign(data: dict[str, Any], source: str | Path = "<memory>", lines:
     """Validate a campaign given as a mapping (the parsed YAML file)."""
     model: CampaignFileModel = validate_file(CampaignFileModel, data, source, CampaignFileError, lines)
     return model.to_campaign()
+
+
+def campaign_definition(campaign: Campaign) -> dict[str, Any]:
+    """The campaign as the mapping of a campaign file (`parse_campaign` reads it back to an equal Campaign).
+
+    The ledger keeps it with each launch, so reconciliation can re-decide a resend exactly as launched.
+    """
+    data: dict[str, Any] = {
+        "campaign_id": campaign.campaign_id, "name": campaign.name,
+        "segment": {column: list(values) for column, values in campaign.segment},
+        "channel": campaign.channel, "purpose": campaign.purpose, "holdout_pct": campaign.holdout_pct,
+    }
+    if campaign.variants:
+        data["variants"] = [{"name": v.name, "template": {"id": v.template_id, "version": v.template_version},
+                             "weight": v.weight} for v in campaign.variants]
+    data["template"] = {"id": campaign.template_id, "version": campaign.template_version}
+    if campaign.send_at is not None:
+        data["send_at"] = campaign.send_at.isoformat()
+    if campaign.frequency_cap is not None:
+        data["frequency_cap"] = {"max_messages": campaign.frequency_cap[0], "days": campaign.frequency_cap[1]}
+    if campaign.provider_country is not None:
+        data["provider_country"] = campaign.provider_country
+    if campaign.uses_consumer_report:
+        data["uses_consumer_report"] = True
+    return data

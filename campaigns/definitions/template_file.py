@@ -32,9 +32,10 @@ from file_schemas.yaml_source import (
     validate_file,
 )
 
-# Only pseudonymous or non-personal values may reach rendered copy (PIPL data minimisation, CN-PI-03):
-# never names, e-mail addresses, phone numbers, ID or account numbers, balances.
-SAFE_PLACEHOLDERS: frozenset[str] = frozenset({"user_ref", "persona_name", "unsubscribe_url", "campaign_id"})
+# Only customer-safe values may reach rendered copy: pseudonymous or non-personal ones (PIPL data minimisation,
+# CN-PI-03), never names, e-mail addresses, phone numbers, ID or account numbers, balances, and never an
+# internal label (persona names or ids, segment names, scores) that describes the customer to us.
+SAFE_PLACEHOLDERS: frozenset[str] = frozenset({"user_ref", "unsubscribe_url", "campaign_id"})
 
 PLACEHOLDER_PATTERN = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 TEXT_FIELDS: tuple[str, ...] = ("subject", "text_body", "html_body")

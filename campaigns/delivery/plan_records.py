@@ -1,8 +1,11 @@
-"""Plan records: decide a campaign's audience against the warehouse at send time, and record the decisions.
+"""Plan records: decide a campaign's audience at the send instant and record the decisions in the store.
 
-Tables written (schema `campaigns`):
-- `plans`: one row per plan or launch run (grain: plan_id) with the audience digest and counts
-  (`counts_json`: per decision, plus `send:<variant>` per A/B variant; `send_at`: the instant judged).
+Analytics (segments, consents, people and whether each person can be reached on the channel) are read
+from the warehouse through a read-only connection; suppressions and earlier sends come from the
+operational store, where the plan and its decisions are written, in one transaction:
+- `plans`: one row per plan, launch or resend run (grain: plan_id) with the audience digest and counts
+  (`counts_json`: per decision, plus `send:<variant>` per A/B variant; `send_at`: the instant judged; a
+  launch keeps its campaign file as `campaign_json`, so a resend can be decided exactly as launched).
 - `plan_decisions`: one row per plan_id × audience member: decision, reason codes, rule version, the
   A/B `variant` of a send, and `send_at`.
 """
@@ -18,15 +21,20 @@ from datetime import UTC, datetime
 
 import duckdb
 import polars as pl
+from sqlalchemy import and_, select
 
-from campaigns.definitions.campaign_file import Campaign
+from campaigns.definitions.campaign_file import Campaign, campaign_definition
 from campaigns.definitions.template_file import Template
-from campaigns.delivery.outbox_ledger import ensure_outbox
-from campaigns.delivery.provider_events import ensure_suppressions
+from campaigns.delivery.contact_book import CONTACT_COLUMN, has_column, reachability
 from campaigns.eligibility.dry_run import DryRunResult, dry_run
 from campaigns.governance.audit_trail import audit
+from campaigns.store.op_database import OpStore, insert_rows, rows_frame
+from campaigns.store.op_tables import outbox, outbox_recipients, plan_decisions, plans, suppressions
 from warehouse import read_frame, table_exists
 from warehouse.sql_files import load_query
+
+RECENT_SENDS_SCHEMA = {"user_id": pl.String(), "campaign_id": pl.String(), "state": pl.String(),
+                       "sent_at": pl.Datetime("us", "UTC"), "scheduled_for": pl.Datetime("us", "UTC")}
 
 
 @dataclass(frozen=True)
@@ -38,10 +46,18 @@ class Plan:
     audience_sha256: str
     counts: dict[str, int]
     as_of: datetime
-    # The instant quiet hours and frequency caps were judged for.
+    # The instant the rules were judged for.
     send_at: datetime | None = None
     # `send` decisions per A/B variant.
     variant_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exclusion_reasons(self) -> dict[str, int]:
+        """People per reason code among the excluded (a person with several reasons counts for each)."""
+        exploded = (self.result.decisions.filter(pl.col("decision") == "excluded")
+                    .select(pl.col("reason_codes").explode(empty_as_null=False)).drop_nulls())
+        return dict(exploded.group_by("reason_codes").len().sort("len", "reason_codes", descending=[True, False])
+                    .iter_rows())
 
 
 def default_as_of(conn: duckdb.DuckDBPyConnection) -> datetime:
@@ -52,38 +68,60 @@ def default_as_of(conn: duckdb.DuckDBPyConnection) -> datetime:
     return datetime.now(UTC)
 
 
-def plan_campaign(conn: duckdb.DuckDBPyConnection, campaign: Campaign, template: Template, actor: str,
-                  as_of: datetime, unsubscribe_base_url: str, kind: str = "plan",
+def read_people(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """One row per person with the attributes rules read, including `<channel>_reach` for each channel.
+
+    `push_reach` is there only when `private.user_contacts` has a `push_token` column; without it nobody can
+    be reached by push (the contactability rule fails closed).
+    """
+    people = read_frame(conn, load_query("campaigns", "campaign_people"))
+    if table_exists(conn, "private.user_contacts") and has_column(conn, CONTACT_COLUMN["push"]):
+        push = reachability(conn, "push").rename({"reach": "push_reach"})
+        people = people.join(push, on="user_id", how="left", maintain_order="left")
+    return people
+
+
+def read_suppressions(store: OpStore) -> pl.DataFrame:
+    return store.frame(select(suppressions.c.user_id, suppressions.c.reason).distinct(),
+                       {"user_id": pl.String(), "reason": pl.String()})
+
+
+def read_recent_sends(store: OpStore) -> pl.DataFrame:
+    """Sends of every campaign from the outbox ledger, for frequency caps (no contact details)."""
+    joined = outbox_recipients.join(outbox, and_(outbox.c.campaign_id == outbox_recipients.c.campaign_id,
+                                                 outbox.c.batch_id == outbox_recipients.c.batch_id))
+    return store.frame(select(outbox_recipients.c.user_id, outbox.c.campaign_id, outbox.c.state,
+                              outbox.c.updated_at.label("sent_at"), outbox.c.send_instant.label("scheduled_for"))
+                       .select_from(joined).where(outbox_recipients.c.skipped_reason.is_(None)), RECENT_SENDS_SCHEMA)
+
+
+def plan_campaign(warehouse: duckdb.DuckDBPyConnection, store: OpStore, campaign: Campaign, template: Template,
+                  actor: str, as_of: datetime, unsubscribe_base_url: str, kind: str = "plan",
                   business_timezone: str = "Asia/Shanghai", send_at: datetime | None = None,
                   variant_templates: Mapping[str, Template] | None = None) -> Plan:
     """Decide every audience member and record the decisions (nothing is sent).
 
     Args:
-        conn: The warehouse.
+        warehouse: A (read-only) warehouse connection: segments, consents, people.
+        store: The operational store: suppressions and earlier sends are read, the plan is written.
         campaign: The campaign.
         template: Its (main) template.
         actor: Who plans (audit trail).
-        as_of: What the data knows: consents, ages and risk assessments are taken as of this instant.
+        as_of: What the data knows: consents and risk assessments recorded up to this instant count.
         unsubscribe_base_url: Base of the per-recipient unsubscribe link.
-        kind: "plan" or "launch".
+        kind: "plan", "launch" or "resend".
         business_timezone: Zone whose calendar date is used for ages.
-        send_at: The instant the messages go out (quiet hours, frequency caps); default the campaign's
-            `send_at`, else now (this is the path to a real send, unlike a pure `dry_run`).
+        send_at: The instant the messages go out: every rule (ages, assessment expiry, quiet hours, frequency
+            caps) is judged for it; default the campaign's `send_at`, else now.
         variant_templates: Template per A/B variant name (campaigns with `variants`).
     """
-    conn.execute(load_query("campaigns", "plan_tables"))
-    ensure_suppressions(conn)
-    ensure_outbox(conn)
-    segments = read_frame(conn, "SELECT user_id, persona_id, persona_name, rfm_segment FROM marts.user_segment")
-    consents = read_frame(conn, "SELECT * FROM staged.consents")
-    people = read_frame(conn, load_query("campaigns", "campaign_people"))
-    suppressions = read_frame(conn, "SELECT DISTINCT user_id, reason FROM campaigns.suppressions")
-    recent_sends = read_frame(conn, load_query("campaigns", "recent_sends"))
+    segments = read_frame(warehouse, "SELECT user_id, persona_id, rfm_segment FROM marts.user_segment")
+    consents = read_frame(warehouse, "SELECT * FROM staged.consents")
+    people = read_people(warehouse)
     send_at = send_at or campaign.send_at or datetime.now(UTC)
-    result = dry_run(campaign, template, segments.with_columns(pl.col("persona_name").fill_null("全部用户")),
-                     consents, people, as_of, unsubscribe_base_url, business_timezone=business_timezone,
-                     suppressions=suppressions, send_at=send_at, recent_sends=recent_sends,
-                     variant_templates=variant_templates)
+    result = dry_run(campaign, template, segments, consents, people, as_of, unsubscribe_base_url,
+                     business_timezone=business_timezone, suppressions=read_suppressions(store), send_at=send_at,
+                     recent_sends=read_recent_sends(store), variant_templates=variant_templates)
     decisions = result.decisions.sort("user_id")
     with_variants = bool(campaign.variants)
     digest = hashlib.sha256("\n".join(
@@ -92,40 +130,43 @@ def plan_campaign(conn: duckdb.DuckDBPyConnection, campaign: Campaign, template:
     counts = {k: int(v) for k, v in decisions.group_by("decision").len().iter_rows()}
     variant_counts = {k: int(v) for k, v in decisions.filter(pl.col("decision") == "send")
                       .group_by("variant").len().sort("variant").iter_rows()}
-    judged = decisions.get_column("send_at").max() if decisions.height else (send_at or campaign.send_at or as_of)
+    judged = send_at.astimezone(UTC)
     plan_id = uuid.uuid4().hex
     now = datetime.now(UTC)
-    conn.execute(
-        "INSERT INTO campaigns.plans (plan_id, campaign_id, kind, actor, planned_at, as_of, template_key, content_sha256, "
-        "rule_version, audience_sha256, counts_json, send_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-            plan_id, campaign.campaign_id, kind, actor, now, as_of, template.key, template.content_sha256,
-            result.rule_version, digest,
-            json.dumps({**counts, **({f"send:{k}": v for k, v in variant_counts.items()} if with_variants else {})},
-                       sort_keys=True),
-            judged])
     frame = decisions.select(
         pl.lit(plan_id).alias("plan_id"), "campaign_id", "user_id", "decision",
         pl.col("reason_codes").list.join(",").alias("reason_codes"), "rule_version", "as_of", "variant", "send_at")
-    conn.register("_decisions", frame.to_arrow())
-    try:
-        conn.execute(f"INSERT INTO campaigns.plan_decisions ({', '.join(frame.columns)}) "
-                     f"SELECT {', '.join(frame.columns)} FROM _decisions")
-    finally:
-        conn.unregister("_decisions")
-    audit(conn, actor, f"campaign.{kind}", campaign.campaign_id, {
-        "plan_id": plan_id, "template": template.key, "audience_sha256": digest, "counts": counts,
-        "variants": {name: t.key for name, t in (variant_templates or {}).items()},
-        "variant_counts": variant_counts, "send_at": judged.isoformat() if judged else None,
-        "rule_version": result.rule_version})
+    with store.transaction() as conn:
+        insert_rows(conn, plans, [{
+            "plan_id": plan_id, "campaign_id": campaign.campaign_id, "kind": kind, "actor": actor, "planned_at": now,
+            "as_of": as_of.astimezone(UTC), "template_key": template.key, "content_sha256": template.content_sha256,
+            "rule_version": result.rule_version, "audience_sha256": digest,
+            "counts_json": json.dumps({**counts, **({f"send:{k}": v for k, v in variant_counts.items()}
+                                                    if with_variants else {})}, sort_keys=True),
+            "send_at": judged,
+            "campaign_json": json.dumps(campaign_definition(campaign), ensure_ascii=False) if kind != "plan" else None}])
+        insert_rows(conn, plan_decisions, frame.to_dicts())
+        audit(conn, actor, f"campaign.{kind}", campaign.campaign_id, {
+            "plan_id": plan_id, "template": template.key, "audience_sha256": digest, "counts": counts,
+            "variants": {name: t.key for name, t in (variant_templates or {}).items()},
+            "variant_counts": variant_counts, "send_at": judged.isoformat(), "rule_version": result.rule_version})
     return Plan(plan_id, result, digest, counts, as_of, judged, variant_counts)
 
 
-def eligible_people(plan: Plan, conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """`send` decisions of a plan (with their A/B `variant`) and the placeholder fields delivery needs.
+def latest_launch(store: OpStore, campaign_id: str | None = None) -> pl.DataFrame:
+    """The latest launch of each campaign (or of one): campaign_id, plan_id, campaign_json, send_at."""
+    statement = select(plans.c.campaign_id, plans.c.plan_id, plans.c.campaign_json, plans.c.send_at,
+                       plans.c.planned_at).where(plans.c.kind == "launch")
+    if campaign_id is not None:
+        statement = statement.where(plans.c.campaign_id == campaign_id)
+    with store.transaction() as conn:
+        frame = rows_frame(conn, statement, {"campaign_id": pl.String(), "plan_id": pl.String(),
+                                             "campaign_json": pl.String(), "send_at": pl.Datetime("us", "UTC"),
+                                             "planned_at": pl.Datetime("us", "UTC")})
+    return frame.sort("planned_at").unique("campaign_id", keep="last").sort("campaign_id")
 
-    No contact details: those are read from `private.user_contacts` only for the batch being sent.
-    """
-    sends = plan.result.decisions.filter(pl.col("decision") == "send").select("user_id", "variant")
-    segments = read_frame(conn, "SELECT user_id, persona_name FROM marts.user_segment")
-    return sends.join(segments.with_columns(pl.col("user_id").cast(pl.String)), on="user_id", how="left",
-                      maintain_order="left")
+
+def eligible_people(plan: Plan) -> pl.DataFrame:
+    """`send` decisions of a plan with their A/B `variant`. No contact details, and no label of any kind."""
+    return plan.result.decisions.filter(pl.col("decision") == "send").select("user_id", "variant")
+

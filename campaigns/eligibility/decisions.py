@@ -50,16 +50,18 @@ def decide_recipients(
         audience: Has `user_id`; duplicates are collapsed (one message per person).
         consents: `staged.consents` rows (user_id, channel, purpose, status, recorded_at, evidence_ref).
         people: One row per user: `user_id`, `birth_date` (Date, null = unknown), `is_student`,
-            `risk_level` (C1–C5), `country` (residence, ISO code), `timezone` (IANA zone); optionally
+            `risk_level` (C1–C5), `country` (residence, ISO code), `timezone` (IANA zone),
+            `<channel>_reach` (`ok`, `missing`, `shared`: can the channel reach them); optionally
             `risk_assessed_at` (tz-aware) to enforce expiry. Absent columns count as unknown (fail closed).
         campaign: The campaign.
         template: The campaign's template (its product type and risk grade drive the rules).
-        as_of: Timezone-aware decision instant; consents recorded later are ignored.
+        as_of: Timezone-aware instant of what the data knows; consents and assessments recorded later are
+            ignored.
         rule_pack: Rules to apply; default is the shipped pack for the template's jurisdiction.
         business_timezone: Zone whose calendar date is used for ages.
         suppressions: `campaigns.suppressions` rows (user_id, reason) from provider events.
-        send_at: The instant the message goes out (quiet hours, frequency caps). Default: the campaign's
-            `send_at`, else `as_of`.
+        send_at: The instant the message goes out: ages, assessment expiry, quiet hours and frequency caps
+            are judged for it. Default: the campaign's `send_at`, else `as_of`.
         recent_sends: Previous sends from the outbox ledger (user_id, campaign_id, state, sent_at,
             scheduled_for) for frequency caps; None means no ledger (nothing sent before).
         variant_templates: Template per variant name, for campaigns with `variants` (default: the campaign's
@@ -92,6 +94,7 @@ def decide_recipients(
         send_at=send_instant.astimezone(UTC),
         recent_sends=recent_sends,
         personalized=any(t.is_personalized for t in arms.values()),
+        send_date=send_instant.astimezone(ZoneInfo(business_timezone)).date(),
     )
     reasons = [
         (rule.rule_id, CHECKS[rule.check](members, rule, context))

@@ -58,7 +58,7 @@ def dry_run(
     Args:
         campaign: The campaign.
         template: Its template.
-        user_segment: `marts.user_segment` (user_id, persona_id, persona_name, rfm_segment).
+        user_segment: `marts.user_segment` (user_id and the columns campaigns filter on: persona_id, rfm_segment).
         consents: `staged.consents`.
         people: One row per user (see `decide_recipients`).
         as_of: Timezone-aware decision instant.
@@ -87,10 +87,8 @@ def dry_run(
     )
     templates = dict(variant_templates or {})
     recipients = decisions.filter(pl.col("decision") == "send").select("campaign_id", "user_id", "variant")
-    fields = recipients.join(
-        audience.select(pl.col("user_id").cast(pl.String), *_segment_fields(audience)),
-        on="user_id", how="left", maintain_order="left",
-    ).with_columns(
+    # Only customer-safe fields: no segment, persona or score reaches a template.
+    fields = recipients.with_columns(
         pl.col("user_id").alias("user_ref"),
         (
             pl.lit(f"{unsubscribe_base_url}{'&' if '?' in unsubscribe_base_url else '?'}"
@@ -109,10 +107,6 @@ def dry_run(
     messages = messages.join(order, on="user_id", how="left").sort("_order").drop("_order")
     rule_ids = [rule.rule_id for rule in pack.applicable(template.product_type, campaign.channel)]
     return DryRunResult(decisions, messages, audience_funnel(decisions, rule_ids), pack.rule_version)
-
-
-def _segment_fields(audience: pl.DataFrame) -> list[pl.Expr]:
-    return [pl.col(name).cast(pl.String) for name in ("persona_name",) if name in audience.columns]
 
 
 def _url_quote(user_ids: pl.Expr) -> pl.Expr:

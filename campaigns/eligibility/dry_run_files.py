@@ -14,8 +14,6 @@ from campaigns.definitions.template_file import load_template
 from campaigns.eligibility.decisions import DECISION_SCHEMA
 from campaigns.eligibility.dry_run import MESSAGE_SCHEMA, dry_run
 
-# A person without a persona is addressed as one of all users (the placeholder needs a value).
-ALL_USERS_LABEL = "全部用户"
 STORED_DECISION_SCHEMA = {**DECISION_SCHEMA, "reason_codes": pl.String()}
 FUNNEL_SCHEMA = {"step": pl.String, "remaining": pl.Int64, "excluded": pl.Int64, "failing": pl.Int64,
                  "campaign_id": pl.String}
@@ -44,7 +42,6 @@ def dry_run_campaign_files(directory: str | Path | None, segments: pl.DataFrame,
                      "excluded, since marketing needs recorded consent")
     if not files:
         notes.append("no campaign files found: no dry run")
-    segments = segments.with_columns(pl.col("persona_name").fill_null(ALL_USERS_LABEL))
     decisions, messages, funnels, counts = [], [], [], {}
     for path in files:
         campaign = load_campaign(path)

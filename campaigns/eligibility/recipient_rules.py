@@ -39,13 +39,21 @@ class RuleContext:
     recent_sends: pl.DataFrame | None = None
     # Any arm's template is personalised (template `is_personalized`).
     personalized: bool = False
+    # The send instant's calendar date in the business time zone (ages are judged on it).
+    send_date: date | None = None
 
     @property
     def send_instant(self) -> datetime:
         return self.send_at or self.as_of
 
+    @property
+    def judged_date(self) -> date:
+        return self.send_date or self.as_of_date
+
 
 Check = Callable[[pl.DataFrame, Rule, RuleContext], pl.Series]
+# What the contact of each channel is called in reason codes (`no_email`, `no_phone`, `no_push_token`).
+CONTACT_NAMES: dict[str, str] = {"email": "email", "sms": "phone", "push": "push_token"}
 
 
 def consent_check(members: pl.DataFrame, rule: Rule, ctx: RuleContext) -> pl.Series:
@@ -240,10 +248,31 @@ def _consent_reason(rule: Rule, name: str, reason: Any = None) -> Any:
     return chain
 
 
+def contactable_check(members: pl.DataFrame, rule: Rule, ctx: RuleContext) -> pl.Series:
+    """The person can be reached on the campaign's channel (CN-CONTACT-01): an address, number or token of
+    their own. Decided with the other rules, before holdout and variants, so every count and the holdout
+    are over people who can be reached.
+
+    Reads `<channel>_reach` (`ok`, `missing`, `shared`: an earlier user id holds the same contact and alone
+    gets the message), computed by the caller from the private contacts; an absent column or value counts
+    as missing (fail closed). Reasons: `no_email` / `no_phone` / `no_push_token`, `shared_email` / ….
+    """
+    channel = ctx.campaign.channel
+    contact = CONTACT_NAMES[channel]
+    column = f"{channel}_reach"
+    reach = pl.col(column).cast(pl.String) if column in members.columns else pl.lit(None, pl.String)
+    return members.select(
+        pl.when(reach == "ok").then(None)
+        .when(reach == "shared").then(pl.lit(f"shared_{contact}"))
+        .otherwise(pl.lit(f"no_{contact}"))
+        .alias(rule.rule_id)
+    ).to_series()
+
+
 def min_age_check(members: pl.DataFrame, rule: Rule, ctx: RuleContext) -> pl.Series:
-    """Age at the local as-of date is at least `min_age`; unknown birth date fails (CN-LOAN-05)."""
+    """Age on the local date of the send instant is at least `min_age`; unknown birth date fails (CN-LOAN-05)."""
     min_age = int(rule.params.get("min_age", 18))
-    latest_birth = _years_before(ctx.as_of_date, min_age)
+    latest_birth = _years_before(ctx.judged_date, min_age)
     birth = pl.col("birth_date").cast(pl.Date)
     return members.select(
         pl.when(birth.is_null()).then(pl.lit("birth_date_unknown"))
@@ -267,7 +296,8 @@ def not_student_check(members: pl.DataFrame, rule: Rule, ctx: RuleContext) -> pl
 def suitability_check(members: pl.DataFrame, rule: Rule, ctx: RuleContext) -> pl.Series:
     """Product risk grade R ≤ customer risk level C; missing or expired assessment fails (CN-SUIT-01).
 
-    Expiry is checked when the member rows carry `risk_assessed_at`.
+    Expiry is checked when the member rows carry `risk_assessed_at`: the assessment must be known to the data
+    (at or before as-of) and still valid at the send instant (`assessment_valid_days` before it at most).
     """
     grade = ctx.template.risk_grade
     if grade is None:
@@ -282,7 +312,8 @@ def suitability_check(members: pl.DataFrame, rule: Rule, ctx: RuleContext) -> pl
         assessed = pl.col("risk_assessed_at")
         reason = (
             reason.when(assessed.is_null() | (assessed > pl.lit(ctx.as_of))).then(pl.lit("risk_assessment_missing"))
-            .when(assessed < pl.lit(ctx.as_of - timedelta(days=valid_days))).then(pl.lit("risk_assessment_expired"))
+            .when(assessed < pl.lit(ctx.send_instant - timedelta(days=valid_days)))
+            .then(pl.lit("risk_assessment_expired"))
         )
     reason = reason.when(level < RISK_GRADES.index(grade) + 1).then(pl.lit("risk_above_tolerance"))
     return members.select(reason.otherwise(None).alias(rule.rule_id)).to_series()
@@ -303,6 +334,7 @@ def not_suppressed_check(members: pl.DataFrame, rule: Rule, ctx: RuleContext) ->
 
 
 CHECKS: dict[str, Check] = {
+    "contactable": contactable_check,
     "not_suppressed": not_suppressed_check,
     "consent": consent_check,
     "min_age": min_age_check,

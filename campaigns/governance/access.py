@@ -19,10 +19,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "template.reject": frozenset({"compliance", "admin"}),
     "template.list": frozenset(ROLES),
     "template.lint": frozenset(ROLES),
+    "template.show": frozenset(ROLES),
     "campaign.plan": frozenset({"marketer", "compliance", "admin", "analyst"}),
     "campaign.launch": frozenset({"marketer", "admin"}),
     "campaign.resend_unknown": frozenset({"admin"}),
+    "campaign.retry_failed": frozenset({"admin"}),
     "campaign.reconcile": frozenset({"marketer", "admin"}),
+    "campaign.status": frozenset(ROLES),
     "webhook.ingest": frozenset({"admin", "marketer", "compliance"}),
 }
 

@@ -1,4 +1,6 @@
-"""The hash-chained audit trail (`campaigns.audit_log`): one row per action, an edited or deleted row breaks the chain."""
+"""The hash-chained audit trail (`audit_log` of the operational store): one row per action; an edited or
+deleted row breaks the chain. Appends are serialised across processes, so the chain stays linear when
+several launchers, the webhook receiver and the reconciler write at once."""
 
 from __future__ import annotations
 
@@ -7,43 +9,45 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
+from sqlalchemy import Connection, func, select
 
-from warehouse.sql_files import load_query
+from campaigns.store.op_database import lock_audit_chain
+from campaigns.store.op_tables import audit_log
 
 GENESIS = "0" * 64
 
 
-def ensure_audit_log(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute(load_query("campaigns", "audit_tables"))
-
-
-def audit(conn: duckdb.DuckDBPyConnection, actor: str, action: str, subject: str, details: dict[str, Any],
+def audit(conn: Connection, actor: str, action: str, subject: str, details: dict[str, Any],
           at: datetime | None = None) -> None:
-    """Append one hash-chained row to `campaigns.audit_log`. Never pass contact details or secrets."""
-    ensure_audit_log(conn)
-    at = at or datetime.now(UTC)
-    last = conn.execute("SELECT row_sha256 FROM campaigns.audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    prev = last[0] if last else GENESIS
-    seq = conn.execute("SELECT nextval('campaigns.audit_seq')").fetchone()[0]
+    """Append one hash-chained row, inside the caller's transaction. Never pass contact details or secrets."""
+    lock_audit_chain(conn)
+    at = (at or datetime.now(UTC)).astimezone(UTC)
+    last = conn.execute(select(audit_log.c.seq, audit_log.c.row_sha256).order_by(audit_log.c.seq.desc())
+                        .limit(1)).first()
+    prev = last.row_sha256 if last else GENESIS
+    seq = (last.seq if last else 0) + 1
     body = json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)
     row_hash = _audit_hash(prev, seq, at, actor, action, subject, body)
-    conn.execute("INSERT INTO campaigns.audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                 [seq, at, actor, action, subject, body, prev, row_hash])
+    conn.execute(audit_log.insert().values(seq=seq, logged_at=at, actor=actor, action=action, subject=subject[:200],
+                                           details_json=body, prev_sha256=prev, row_sha256=row_hash))
 
 
-def verify_audit_chain(conn: duckdb.DuckDBPyConnection) -> bool:
+def verify_audit_chain(conn: Connection) -> bool:
     """True when every audit row still hashes to what was written and links to its predecessor."""
     prev = GENESIS
-    rows = conn.execute("SELECT seq, logged_at, actor, action, subject, details_json, prev_sha256, row_sha256 "
-                        "FROM campaigns.audit_log ORDER BY seq").fetchall()
-    for seq, at, actor, action, subject, body, prev_hash, row_hash in rows:
-        if prev_hash != prev or _audit_hash(prev, seq, at, actor, action, subject, body) != row_hash:
+    rows = conn.execute(select(audit_log).order_by(audit_log.c.seq)).all()
+    for row in rows:
+        if row.prev_sha256 != prev or _audit_hash(prev, row.seq, row.logged_at, row.actor, row.action, row.subject,
+                                                  row.details_json) != row.row_sha256:
             return False
-        prev = row_hash
+        prev = row.row_sha256
     return True
+
+
+def audit_count(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(audit_log)).scalar_one()
 
 
 def _audit_hash(prev: str, seq: int, at: datetime, actor: str, action: str, subject: str, body: str) -> str:
     stamp = at.astimezone(UTC).isoformat(timespec="microseconds")
-    return hashlib.sha256("\x1f".join([prev, str(seq), stamp, actor, action, subject, body]).encode()).hexdigest()
+    return hashlib.sha256("\x1f".join([prev, str(seq), stamp, actor, action, subject[:200], body]).encode()).hexdigest()

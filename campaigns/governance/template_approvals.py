@@ -1,38 +1,41 @@
-"""The template registry with maker-checker approval, kept in the warehouse.
+"""The template registry with maker-checker approval, kept in the operational store.
 
-Tables (schema `campaigns`), all insert-only so history can be audited:
+Tables, insert-only so history can be audited:
 - `templates`: one row per template version (grain: template_id × version) with its full definition,
-  content hash and author. A changed definition is always a new version.
-- `template_approvals`: one row per decision (submitted, approved, rejected) on a version; the latest
-  row is the version's status. Approvals carry an expiry.
+  content hash and author. A registered version never changes: an edit must be filed as a new version.
+- `template_approvals`: one row per decision (submitted, blocked, approved, rejected) on a version; the
+  latest row is the version's status. A submission whose lint has a BLOCK or FIX finding is recorded as
+  `blocked`, never awaiting approval. Approvals carry an expiry and the REVIEW findings the approver
+  acknowledged by id.
 
-Every decision is also written to the audit trail (`campaigns.governance.audit_trail`). Each function
-that changes state takes an `Actor` (resolved by the service from its role directory) and checks the
-actor's permission first.
+Every decision is also written to the audit trail (`campaigns.governance.audit_trail`); the service audits
+refusals in their own transaction. Each function that changes state takes an `Actor` (resolved by the
+service from its role directory) and checks the actor's permission first.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import duckdb
+from sqlalchemy import Connection, func, select
 
 from campaigns.campaign_errors import ApprovalError, PermissionDenied
 from campaigns.content.copy_lint import LintReport, lint_template
 from campaigns.definitions.template_file import Template, parse_template
 from campaigns.governance.access import Actor, require
 from campaigns.governance.audit_trail import audit
-from warehouse.sql_files import load_query
+from campaigns.store.op_tables import template_approvals, templates
 
 DEFAULT_APPROVAL_DAYS = 90
 
 
 @dataclass(frozen=True)
 class TemplateStatus:
-    """Where a template version stands: unregistered, submitted, approved, expired or rejected."""
+    """Where a template version stands: unregistered, submitted, blocked, approved, expired or rejected."""
 
     status: str
     actor: str | None = None
@@ -53,49 +56,56 @@ class RegisteredTemplate:
     status: TemplateStatus
 
 
-def ensure_registry(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute(load_query("campaigns", "approval_tables"))
-
-
-def submit_template(conn: duckdb.DuckDBPyConnection, actor: Actor, definition: dict[str, Any],
-                    now: datetime | None = None) -> tuple[Template, LintReport]:
-    """Register a template for review. An edit of a registered version becomes the next version.
+def submit_template(conn: Connection, actor: Actor, definition: dict[str, Any],
+                    now: datetime | None = None) -> tuple[Template, LintReport, bool]:
+    """Register a template version for review, exactly as filed.
 
     Returns:
-        The registered template (its version may differ from the file's) and its lint report.
+        The registered template, its lint report, and whether it was new (an identical resubmission is not).
+
+    Raises:
+        ApprovalError: the file's version is registered with other content (an edit is a new version: the
+            message names the next free one); nothing is registered.
     """
     require(actor, "template.submit")
-    ensure_registry(conn)
     now = now or datetime.now(UTC)
     template = parse_template(definition)
-    existing = conn.execute("SELECT content_sha256 FROM campaigns.templates WHERE template_id = ? AND version = ?",
-                            [template.template_id, template.version]).fetchone()
-    if existing and existing[0] == template.content_sha256:
-        return template, lint_template(template)
-    if existing:
-        # Approved copy is immutable: the changed copy gets a fresh version and no approval.
-        latest = conn.execute("SELECT max(version) FROM campaigns.templates WHERE template_id = ?",
-                              [template.template_id]).fetchone()[0]
-        template = parse_template({**definition, "version": latest + 1})
+    existing = conn.execute(select(templates.c.content_sha256).where(
+        templates.c.template_id == template.template_id, templates.c.version == template.version)).scalar()
+    if existing == template.content_sha256:
+        return template, lint_template(template), False
+    if existing is not None:
+        latest = conn.execute(select(func.max(templates.c.version)).where(
+            templates.c.template_id == template.template_id)).scalar()
+        raise ApprovalError(
+            f"{template.key} is already registered with other content (sha256 {existing[:12]}); a registered "
+            f"version never changes: file the edit as version {latest + 1} (`version: {latest + 1}`) and submit it")
     report = lint_template(template)
-    conn.execute("INSERT INTO campaigns.templates VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        template.template_id, template.version, template.content_sha256, template.jurisdiction, template.channel,
-        template.product_type, _definition_json(template), actor.user, now])
-    conn.execute("INSERT INTO campaigns.template_approvals VALUES (?, ?, ?, 'submitted', ?, ?, NULL, NULL, ?, ?)", [
-        template.template_id, template.version, template.content_sha256, actor.user, now, report.lint_version,
-        report.as_json()])
+    decision = "submitted" if report.passed else "blocked"
+    conn.execute(templates.insert().values(
+        template_id=template.template_id, version=template.version, content_sha256=template.content_sha256,
+        jurisdiction=template.jurisdiction, channel=template.channel, product_type=template.product_type,
+        definition_json=_definition_json(template), author=actor.user, created_at=now))
+    conn.execute(template_approvals.insert().values(
+        template_id=template.template_id, version=template.version, content_sha256=template.content_sha256,
+        decision=decision, actor=actor.user, decided_at=now, lint_version=report.lint_version,
+        lint_findings_json=report.as_json()))
     audit(conn, actor.user, "template.submit", template.key,
-          {"content_sha256": template.content_sha256, "lint_passed": report.passed}, now)
-    return template, report
+          {"content_sha256": template.content_sha256, "lint_passed": report.passed, "status": decision,
+           "findings": [f.finding_id for f in report.findings]}, now)
+    return template, report, True
 
 
-def approve_template(conn: duckdb.DuckDBPyConnection, actor: Actor, template_id: str, version: int,
-                     valid_days: int = DEFAULT_APPROVAL_DAYS, now: datetime | None = None) -> LintReport:
-    """Approve a submitted version: never by its author, never with a blocking lint finding.
+def approve_template(conn: Connection, actor: Actor, template_id: str, version: int,
+                     valid_days: int = DEFAULT_APPROVAL_DAYS, now: datetime | None = None,
+                     acknowledged: Iterable[str] = ()) -> LintReport:
+    """Approve a submitted version: never by its author, never with a blocking lint finding, and only with
+    every REVIEW finding acknowledged by its id.
 
     Raises:
         PermissionDenied: the role may not approve, or the actor authored the template.
-        ApprovalError: unknown version, not awaiting review, or lint findings block it (naming the rule ids).
+        ApprovalError: unknown version, not awaiting review (blocked, rejected, approved), lint findings block
+            it, or a REVIEW finding is not acknowledged (each message names the finding ids).
     """
     require(actor, "template.approve")
     now = now or datetime.now(UTC)
@@ -103,25 +113,36 @@ def approve_template(conn: duckdb.DuckDBPyConnection, actor: Actor, template_id:
     if actor.user == author:
         raise PermissionDenied(f"{actor.user} wrote {template.key} and may not approve it (maker-checker)")
     status = template_status(conn, template_id, version, now)
+    report = lint_template(template)
+    if status.status == "blocked" or not report.passed:
+        raise ApprovalError(f"{template.key} is blocked by its lint and cannot be approved: "
+                            + "; ".join(str(f) for f in report.blocking))
     if status.status not in ("submitted", "expired"):
         raise ApprovalError(f"{template.key} is {status.status}, not awaiting approval")
-    report = lint_template(template)
-    if not report.passed:
-        audit(conn, actor.user, "template.approve_refused", template.key,
-              {"rule_ids": [f.rule_id for f in report.blocking]}, now)
-        raise ApprovalError(f"{template.key} cannot be approved: " + "; ".join(str(f) for f in report.blocking))
+    acknowledged = {str(a).strip() for a in acknowledged if str(a).strip()}
+    review_ids = {f.finding_id for f in report.review}
+    unknown = sorted(acknowledged - review_ids)
+    if unknown:
+        raise ApprovalError(f"{template.key}: no REVIEW finding {', '.join(unknown)} to acknowledge; its REVIEW "
+                            f"findings are {', '.join(sorted(review_ids)) or 'none'}")
+    missing = [f for f in report.review if f.finding_id not in acknowledged]
+    if missing:
+        raise ApprovalError(f"{template.key} has REVIEW findings to acknowledge by id (--ack): "
+                            + "; ".join(str(f) for f in missing))
     if valid_days < 1:
         raise ApprovalError("an approval must be valid for at least one day")
     expires = now + timedelta(days=valid_days)
-    conn.execute("INSERT INTO campaigns.template_approvals VALUES (?, ?, ?, 'approved', ?, ?, ?, NULL, ?, ?)", [
-        template_id, version, template.content_sha256, actor.user, now, expires, report.lint_version, report.as_json()])
+    conn.execute(template_approvals.insert().values(
+        template_id=template_id, version=version, content_sha256=template.content_sha256, decision="approved",
+        actor=actor.user, decided_at=now, expires_at=expires, lint_version=report.lint_version,
+        lint_findings_json=report.as_json(), acknowledged_json=json.dumps(sorted(acknowledged))))
     audit(conn, actor.user, "template.approve", template.key,
           {"content_sha256": template.content_sha256, "expires_at": expires.isoformat(),
-           "review_findings": [f.rule_id for f in report.findings]}, now)
+           "review_findings": [f.finding_id for f in report.findings], "acknowledged": sorted(acknowledged)}, now)
     return report
 
 
-def reject_template(conn: duckdb.DuckDBPyConnection, actor: Actor, template_id: str, version: int, reason: str,
+def reject_template(conn: Connection, actor: Actor, template_id: str, version: int, reason: str,
                     now: datetime | None = None) -> None:
     """Reject a registered version, with a reason (kept in the registry and the audit trail)."""
     require(actor, "template.reject")
@@ -129,29 +150,32 @@ def reject_template(conn: duckdb.DuckDBPyConnection, actor: Actor, template_id: 
         raise ApprovalError("a rejection needs a reason")
     now = now or datetime.now(UTC)
     template, _ = registered_template(conn, template_id, version)
-    conn.execute("INSERT INTO campaigns.template_approvals VALUES (?, ?, ?, 'rejected', ?, ?, NULL, ?, NULL, NULL)",
-                 [template_id, version, template.content_sha256, actor.user, now, reason.strip()])
+    conn.execute(template_approvals.insert().values(
+        template_id=template_id, version=version, content_sha256=template.content_sha256, decision="rejected",
+        actor=actor.user, decided_at=now, reason=reason.strip()))
     audit(conn, actor.user, "template.reject", template.key, {"reason": reason.strip()}, now)
 
 
-def template_status(conn: duckdb.DuckDBPyConnection, template_id: str, version: int,
-                    now: datetime | None = None) -> TemplateStatus:
+def template_status(conn: Connection, template_id: str, version: int, now: datetime | None = None) -> TemplateStatus:
     """The version's status with the latest decision's details (`unregistered` when never submitted)."""
-    ensure_registry(conn)
     now = now or datetime.now(UTC)
-    row = conn.execute(load_query("campaigns", "template_status"),
-                       {"template_id": template_id, "version": version}).fetchone()
-    if row is None:
+    registered = conn.execute(select(templates.c.content_sha256).where(
+        templates.c.template_id == template_id, templates.c.version == version)).scalar()
+    if registered is None:
         return TemplateStatus("unregistered")
-    decision, actor, decided_at, expires_at, reason, same_hash = row
-    status = decision
-    if decision == "approved" and (not same_hash or expires_at is None or expires_at <= now):
+    row = conn.execute(select(template_approvals).where(
+        template_approvals.c.template_id == template_id, template_approvals.c.version == version)
+        .order_by(template_approvals.c.decided_at.desc(), template_approvals.c.decision_id.desc()).limit(1)).first()
+    if row is None:
+        return TemplateStatus("submitted")
+    status = row.decision
+    same_hash = row.content_sha256 == registered
+    if row.decision == "approved" and (not same_hash or row.expires_at is None or row.expires_at <= now):
         status = "expired" if same_hash else "submitted"
-    return TemplateStatus(status, actor, decided_at, expires_at, reason)
+    return TemplateStatus(status, row.actor, row.decided_at, row.expires_at, row.reason)
 
 
-def approved_template(conn: duckdb.DuckDBPyConnection, template_id: str, version: int,
-                      now: datetime | None = None) -> Template:
+def approved_template(conn: Connection, template_id: str, version: int, now: datetime | None = None) -> Template:
     """The registered copy of an approved, unexpired version whose content still hashes to what was approved.
 
     Raises:
@@ -162,35 +186,44 @@ def approved_template(conn: duckdb.DuckDBPyConnection, template_id: str, version
     if status.status != "approved":
         raise ApprovalError(f"CN-APPROVAL-01: template {template.key} is {status.status}, not approved; "
                             "only approved, unexpired templates can be sent")
-    approved_hash = conn.execute(
-        "SELECT content_sha256 FROM campaigns.template_approvals WHERE template_id = ? AND version = ? "
-        "AND decision = 'approved' ORDER BY decided_at DESC LIMIT 1", [template_id, version]).fetchone()[0]
+    approved_hash = conn.execute(select(template_approvals.c.content_sha256).where(
+        template_approvals.c.template_id == template_id, template_approvals.c.version == version,
+        template_approvals.c.decision == "approved").order_by(template_approvals.c.decided_at.desc()).limit(1)).scalar()
     if approved_hash != template.content_sha256:
         raise ApprovalError(f"CN-APPROVAL-01: template {template.key} content changed after approval")
     return template
 
 
-def list_templates(conn: duckdb.DuckDBPyConnection, now: datetime | None = None) -> list[RegisteredTemplate]:
+def list_templates(conn: Connection, now: datetime | None = None) -> list[RegisteredTemplate]:
     """Every registered version, by template id and version, with its status."""
-    ensure_registry(conn)
-    rows = conn.execute("SELECT template_id, version, content_sha256, author, created_at FROM campaigns.templates "
-                        "ORDER BY template_id, version").fetchall()
-    return [RegisteredTemplate(template_id, version, sha, author, created_at,
-                               template_status(conn, template_id, version, now))
-            for template_id, version, sha, author, created_at in rows]
+    rows = conn.execute(select(templates.c.template_id, templates.c.version, templates.c.content_sha256,
+                               templates.c.author, templates.c.created_at)
+                        .order_by(templates.c.template_id, templates.c.version)).all()
+    return [RegisteredTemplate(r.template_id, r.version, r.content_sha256, r.author, r.created_at,
+                               template_status(conn, r.template_id, r.version, now)) for r in rows]
 
 
-def registered_template(conn: duckdb.DuckDBPyConnection, template_id: str, version: int) -> tuple[Template, str]:
+def registered_versions(conn: Connection, template_id: str) -> list[int]:
+    """The registered versions of a template, ascending."""
+    return list(conn.execute(select(templates.c.version).where(templates.c.template_id == template_id)
+                             .order_by(templates.c.version)).scalars())
+
+
+def registered_template(conn: Connection, template_id: str, version: int) -> tuple[Template, str]:
     """The registered copy of a version and its author, checked against its recorded hash."""
-    ensure_registry(conn)
-    row = conn.execute("SELECT definition_json, author, content_sha256 FROM campaigns.templates "
-                       "WHERE template_id = ? AND version = ?", [template_id, version]).fetchone()
+    row = conn.execute(select(templates.c.definition_json, templates.c.author, templates.c.content_sha256).where(
+        templates.c.template_id == template_id, templates.c.version == version)).first()
     if row is None:
         raise ApprovalError(f"template {template_id}@{version} is not registered; submit it first")
-    template = parse_template(json.loads(row[0]), source=f"registry:{template_id}@{version}")
-    if template.content_sha256 != row[2]:
+    template = parse_template(json.loads(row.definition_json), source=f"registry:{template_id}@{version}")
+    if template.content_sha256 != row.content_sha256:
         raise ApprovalError(f"template {template_id}@{version}: stored definition does not match its recorded hash")
-    return template, row[1]
+    return template, row.author
+
+
+def template_from_definition(definition_json: str, source: str) -> Template:
+    """A template from its registered definition (as the warehouse snapshot keeps it)."""
+    return parse_template(json.loads(definition_json), source=source)
 
 
 def _definition_json(template: Template) -> str:

@@ -1,5 +1,8 @@
 """Campaign page frames for the dashboards (a read model): each campaign's decisions, rule funnel and provider results.
 
+Read from the warehouse: the campaign ledger's snapshot (`campaigns.<table>`, copied from the operational
+store by the `campaign_ledger` asset) and the dry-run tables.
+
 Aggregates only: no contact data leaves this module.
 """
 
@@ -11,7 +14,7 @@ from campaigns.definitions.shipped_library import template_path
 from campaigns.definitions.template_file import load_template
 from campaigns.eligibility.audience_funnel import audience_funnel
 from campaigns.eligibility.rule_packs import shipped_rule_pack
-from campaigns.governance.template_approvals import registered_template
+from campaigns.governance.template_approvals import template_from_definition
 from warehouse import read_frame, table_exists
 from warehouse.sql_files import load_query
 
@@ -68,12 +71,11 @@ def _rule_order(conn: duckdb.DuckDBPyConnection, decisions: pl.DataFrame, templa
     seen = audience_funnel(decisions)["step"].to_list()[1:-1]
     try:
         template_id, version = template_key.rsplit("@", 1)
-        try:
-            if not table_exists(conn, "campaigns.templates"):
-                raise ApprovalError("no template registry")
-            template = registered_template(conn, template_id, int(version))[0]
-        except ApprovalError:
-            template = load_template(template_path(template_id, int(version)))
+        row = (conn.execute("SELECT definition_json FROM campaigns.templates WHERE template_id = ? AND version = ?",
+                            [template_id, int(version)]).fetchone()
+               if table_exists(conn, "campaigns.templates") else None)
+        template = (template_from_definition(row[0], f"registry:{template_key}") if row
+                    else load_template(template_path(template_id, int(version))))
         pack = shipped_rule_pack(template.jurisdiction)
     except (ValueError, OSError, NotImplementedError, ApprovalError, ConfigFileError):
         return seen

@@ -1,7 +1,8 @@
-"""`fingrowth webhook serve`: receive SendGrid's signed Event Webhook into the warehouse.
+"""`fingrowth webhook serve`: receive SendGrid's signed Event Webhook into the campaign store.
 
 Settings (environment): FINGROWTH_SENDGRID_WEBHOOK_PUBLIC_KEY (the verification key SendGrid shows for
-the signed webhook, base64 DER; required, never printed), FINGROWTH_WAREHOUSE, FINGROWTH_TIMEZONE.
+the signed webhook, base64 DER; required, never printed), FINGROWTH_CAMPAIGN_DB (default beside
+FINGROWTH_WAREHOUSE), FINGROWTH_WEBHOOK_READ_TIMEOUT, FINGROWTH_TIMEZONE.
 """
 
 from __future__ import annotations
@@ -42,16 +43,14 @@ def _serve(args: argparse.Namespace) -> int:
                          "(base64 DER)")
     if not 0 <= args.port <= 65535:
         raise ValueError("--port must be within 0..65535")
-    if not settings.warehouse.is_file():
-        raise FileNotFoundError(f"warehouse {settings.warehouse} does not exist; run `fingrowth run` first")
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s")
     route = args.path or DEFAULT_PATH
-    # The service opens the warehouse per request and closes it before answering: the file is free in between.
+    # Events go to the campaign store; the warehouse is only read, briefly, for an event without member_ref.
     server = make_server(args.host, args.port, campaign_service(settings), route,
-                         args.max_body_bytes or DEFAULT_MAX_BODY_BYTES)
+                         args.max_body_bytes or DEFAULT_MAX_BODY_BYTES, read_timeout=settings.webhook_read_timeout)
     signal.signal(signal.SIGTERM, _stop)
-    print(f"listening on {server.base_url}{route} (warehouse {settings.warehouse}); Ctrl-C stops", file=sys.stderr,
-          flush=True)
+    print(f"listening on {server.base_url}{route} (campaign store {server.service.store.display_url}); Ctrl-C stops",
+          file=sys.stderr, flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

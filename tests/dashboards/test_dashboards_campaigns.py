@@ -11,7 +11,6 @@ import polars as pl
 from campaigns import load_campaign, load_template, template_path
 from campaigns.delivery.plan_records import plan_campaign
 from campaigns.results.campaign_pages import campaign_page_frames
-from campaigns.delivery.provider_events import ensure_suppressions
 from dashboards import DashboardSettings, write_dashboards
 from dashboards.labels import label
 from dashboards.pages import campaigns_page as campaigns
@@ -20,7 +19,9 @@ from tests.pipelines.campaign_warehouse import (
     DECIDED_AT,
     USERS,
     build_warehouse,
+    copy_store_into,
     email_of,
+    store_of,
     write_campaign,
 )
 from warehouse import connect
@@ -95,10 +96,11 @@ def test_before_any_launch_the_page_says_no_sends_yet(tmp_path: Path):
 def test_page_built_from_a_warehouse_matches_the_plan_and_holds_no_contact_data(tmp_path: Path):
     warehouse = build_warehouse(tmp_path / "w.duckdb", approve=False)
     campaign = load_campaign(write_campaign(tmp_path, "from_warehouse", holdout_pct=20))
+    with connect(warehouse, read_only=True) as conn:
+        plan = plan_campaign(conn, store_of(warehouse), campaign, load_template(template_path("wealth_welcome", 1)),
+                             "mei", DECIDED_AT, "https://example.com/u", kind="launch")
+    copy_store_into(warehouse)  # as the run's campaign_ledger step does
     with connect(warehouse) as conn:
-        plan = plan_campaign(conn, campaign, load_template(template_path("wealth_welcome", 1)), "mei", DECIDED_AT,
-                             "https://example.com/u", kind="launch")
-        ensure_suppressions(conn)
         frames = campaign_page_frames(conn)
     settings = DashboardSettings(min_group_size=5)
 

@@ -5,13 +5,13 @@ import json
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import yaml
 
 from ingest.contracts import CONTRACTS
 from pipelines.definitions import build_definitions
 from pipelines.settings import Settings
-from tests.pipelines.campaign_warehouse import ROLES, build_warehouse, write_campaign
+from tests.campaigns.conftest import store_execute, store_rows
+from tests.pipelines.campaign_warehouse import ROLES, build_warehouse, recent_send_at, store_of, write_campaign
 
 LAYERS = ["raw", "staged", "quarantine", "core", "marts", "campaigns", "reporting"]
 
@@ -88,7 +88,7 @@ def test_landing_sensor_requests_a_run_only_when_files_change(tmp_path):
         assert isinstance(second, dg.RunRequest) and second.run_key != first.run_key
 
 
-def test_only_the_campaign_send_job_can_send_and_nothing_automatic_starts_it(tmp_path):
+def test_only_the_campaign_send_job_starts_a_campaign_and_automation_only_finishes_launched_batches(tmp_path):
     defs = definitions(tmp_path)
     analytics = defs.resolve_job_def("analytics_job")
     sends = defs.resolve_job_def("campaign_send_job")
@@ -99,7 +99,31 @@ def test_only_the_campaign_send_job_can_send_and_nothing_automatic_starts_it(tmp
     assert not any(node.tags.get("fingrowth/sends") for node in analytics.graph.node_defs)
     assert "launch_campaign_file" not in {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     assert [s.job_name for s in defs.schedules] == ["analytics_job"]
-    assert [s.job_name for s in defs.sensors] == ["analytics_job"]
+    # The only automatic trigger near sending is the reconcile sensor: its job resends batches a launch froze
+    # (once each, after the wait) and never starts a campaign.
+    assert sorted((s.name, s.job_name) for s in defs.sensors) == [
+        ("campaign_reconcile_sensor", "campaign_reconcile_job"), ("landing_files_sensor", "analytics_job")]
+    reconcile = defs.resolve_job_def("campaign_reconcile_job")
+    assert {node.name for node in reconcile.graph.node_defs} == {"reconcile_campaigns"}
+    assert reconcile.graph.node_defs[0].tags["fingrowth/sends"] == "resends-only"
+
+
+def test_the_reconcile_sensor_runs_only_while_a_batch_is_open(tmp_path):
+    defs = definitions(tmp_path)
+    sensor = defs.resolve_sensor_def("campaign_reconcile_sensor")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    with dg.DagsterInstance.ephemeral() as instance:
+        # No campaign store yet: nothing to do, and nothing created.
+        assert isinstance(sensor(dg.build_sensor_context(instance=instance, resources=defs.resources)), dg.SkipReason)
+        assert not (tmp_path / "campaigns.sqlite3").exists()
+        build_warehouse(tmp_path / "w.duckdb")
+        store = store_of(tmp_path / "w.duckdb")
+        store_execute(store, "INSERT INTO outbox (campaign_id, batch_id, batch_key, template_key, member_count, "
+                             "members_sha256, state, attempts, resends, planned_at, updated_at) VALUES ('c', '00000', "
+                             "'c-00000-x', 't@1', 1, 'x', 'accepted', 1, 0, '2026-03-01 00:00:00', '2026-03-01 00:00:00')")
+        assert isinstance(sensor(dg.build_sensor_context(instance=instance, resources=defs.resources)), dg.SkipReason)
+        store_execute(store, "UPDATE outbox SET state = 'unknown'")
+        assert isinstance(sensor(dg.build_sensor_context(instance=instance, resources=defs.resources)), dg.RunRequest)
 
 
 def _send_run(tmp_path, monkeypatch, user: str, **config):
@@ -111,7 +135,7 @@ def _send_run(tmp_path, monkeypatch, user: str, **config):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FINGROWTH_USER", user)
     monkeypatch.setenv("FINGROWTH_ROLES", str(tmp_path / "roles.yaml"))
-    campaign = write_campaign(tmp_path, "job_campaign", holdout_pct=20)
+    campaign = write_campaign(tmp_path, "job_campaign", holdout_pct=20, send_at=recent_send_at())
     job = definitions(tmp_path).resolve_job_def("campaign_send_job")
     with dg.DagsterInstance.ephemeral() as instance:
         return job.execute_in_process(
@@ -119,22 +143,21 @@ def _send_run(tmp_path, monkeypatch, user: str, **config):
             instance=instance, raise_on_error=False)
 
 
-def _warehouse_rows(tmp_path, sql):
-    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as conn:
-        return conn.execute(sql).fetchall()
+def _store_rows(tmp_path, sql):
+    return store_rows(store_of(tmp_path / "w.duckdb"), sql)
 
 
 def test_campaign_send_job_dry_runs_by_default(tmp_path, monkeypatch):
     result = _send_run(tmp_path, monkeypatch, "mei")
 
     assert result.success
-    plans = _warehouse_rows(tmp_path, "SELECT kind, counts_json FROM campaigns.plans WHERE campaign_id = 'job_campaign'")
+    plans = _store_rows(tmp_path, "SELECT kind, counts_json FROM plans WHERE campaign_id = 'job_campaign'")
     assert [kind for kind, _ in plans] == ["launch"]
     counts = json.loads(plans[0][1])
     assert counts["excluded"] == 5 and counts["send"] + counts["holdout"] == 25 and counts["holdout"] > 0
     # A dry run freezes no batches and sends nothing.
-    assert _warehouse_rows(tmp_path, "SELECT count(*) FROM campaigns.outbox") == [(0,)]
-    actions = [a for (a,) in _warehouse_rows(tmp_path, "SELECT action FROM campaigns.audit_log")]
+    assert _store_rows(tmp_path, "SELECT count(*) FROM outbox") == [(0,)]
+    actions = [a for (a,) in _store_rows(tmp_path, "SELECT action FROM audit_log")]
     assert "campaign.launch_dry_run" in actions
     output = next(e for e in result.all_events if e.event_type_value == "STEP_OUTPUT")
     report = output.event_specific_data.metadata["report"].value
@@ -152,6 +175,5 @@ def test_campaign_send_job_refuses_live_without_a_key_and_honours_roles(tmp_path
     failure = next(e for e in analyst.all_events if e.event_type_value == "STEP_FAILURE")
     assert "permission denied" in str(failure.event_specific_data.error.message)
     # Neither run got as far as deciding anyone, let alone freezing or sending a batch.
-    tables = {t for (t,) in _warehouse_rows(tmp_path, "SELECT table_name FROM duckdb_tables() "
-                                                      "WHERE schema_name = 'campaigns'")}
-    assert "outbox" not in tables and "plans" not in tables
+    assert _store_rows(tmp_path, "SELECT count(*) FROM plans") == [(0,)]
+    assert _store_rows(tmp_path, "SELECT count(*) FROM outbox") == [(0,)]

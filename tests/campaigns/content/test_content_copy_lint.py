@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from campaigns.content.copy_lint import lint_template, normalise, shipped_lint_pack
@@ -39,3 +41,18 @@ def test_us_and_eu_packs_lint_english_copy() -> None:
     assert "US-TILA-02" in {f.rule_id for f in report.blocking}
     eu = lint_template(make_template(**{**data, "jurisdiction": "EU"}), shipped_lint_pack("EU"))
     assert "EU-CCD-01" in {f.rule_id for f in eu.blocking}
+
+
+def test_lint_checks_placeholders_against_the_customer_safe_list(wealth_template) -> None:
+    """A template that slipped an internal label past the file schema (e.g. registered before the rule) is blocked."""
+    leaked = dataclasses.replace(
+        wealth_template, placeholders=(*wealth_template.placeholders, "persona_name"),
+        text_body=wealth_template.text_body.replace("我们为您介绍", "根据您「{{persona_name}}」的使用习惯，我们为您介绍"))
+    report = lint_template(leaked)
+    assert not report.passed
+    safe = [f for f in report.blocking if f.rule_id == "GEN-SAFE-01"]
+    assert safe and "persona_name" in safe[0].message and safe[0].finding_id == "GEN-SAFE-01.1"
+    assert "GEN-SAFE-01" not in {f.rule_id for f in lint_template(wealth_template).findings}
+    for jurisdiction in ("US", "EU"):
+        allowed = next(r for r in shipped_lint_pack(jurisdiction).rules if r.rule_id == "GEN-SAFE-01").params["allowed"]
+        assert "persona_name" not in allowed

@@ -7,19 +7,19 @@ import pytest
 
 from campaigns import MissingPlaceholderError, render, render_frame
 
-FIELDS = {"user_ref": "u-001", "persona_name": "稳健理财族", "unsubscribe_url": "https://example.com/u?c=x&u=u-001"}
+FIELDS = {"user_ref": "u-001", "unsubscribe_url": "https://example.com/u?c=x&u=u-001"}
 
 
 def test_render_fills_placeholders_and_escapes_html(wealth_template) -> None:
-    message = render(wealth_template, {**FIELDS, "persona_name": "<b>&"})
-    assert "u-001" in message.text_body and "{{" not in message.text_body + message.html_body + message.subject
+    message = render(wealth_template, {**FIELDS, "user_ref": "<b>&"})
+    assert "{{" not in message.text_body + message.html_body + message.subject
     assert "<b>&" in message.text_body
     assert "&lt;b&gt;&amp;" in message.html_body and "<b>&" not in message.html_body
     assert "https://example.com/u?c=x&amp;u=u-001" in message.html_body
     assert message.content_sha256 == wealth_template.content_sha256
 
 
-@pytest.mark.parametrize("missing", ["persona_name", "unsubscribe_url", "user_ref"])
+@pytest.mark.parametrize("missing", ["unsubscribe_url", "user_ref"])
 def test_render_names_a_missing_placeholder(wealth_template, missing: str) -> None:
     with pytest.raises(MissingPlaceholderError, match=missing) as error:
         render(wealth_template, {k: v for k, v in FIELDS.items() if k != missing})
@@ -30,11 +30,11 @@ def test_render_names_a_missing_placeholder(wealth_template, missing: str) -> No
 
 def test_values_cannot_inject_placeholders(wealth_template) -> None:
     with pytest.raises(ValueError, match="braces"):
-        render(wealth_template, {**FIELDS, "persona_name": "{{user_ref}}"})
+        render(wealth_template, {**FIELDS, "user_ref": "{{unsubscribe_url}}"})
 
 
 def test_render_frame_matches_render(wealth_template) -> None:
-    rows = [FIELDS, {**FIELDS, "user_ref": "u-002", "persona_name": "A&B <x>"}]
+    rows = [FIELDS, {**FIELDS, "user_ref": "A&B <x>"}]
     frame = render_frame(wealth_template, pl.DataFrame(rows), include_html=True)
     for row, out in zip(rows, frame.iter_rows(named=True), strict=True):
         expected = render(wealth_template, row)
@@ -45,7 +45,7 @@ def test_render_frame_matches_render(wealth_template) -> None:
 
 
 def test_render_frame_rejects_null_or_absent_values(wealth_template) -> None:
-    with pytest.raises(MissingPlaceholderError, match="persona_name"):
-        render_frame(wealth_template, pl.DataFrame([FIELDS, {**FIELDS, "persona_name": None}]))
+    with pytest.raises(MissingPlaceholderError, match="unsubscribe_url"):
+        render_frame(wealth_template, pl.DataFrame([FIELDS, {**FIELDS, "unsubscribe_url": None}]))
     with pytest.raises(MissingPlaceholderError, match="user_ref"):
         render_frame(wealth_template, pl.DataFrame([FIELDS]).drop("user_ref"))

@@ -94,7 +94,7 @@ def test_rule_pack_errors_carry_the_line_of_the_rule_key(tmp_path: Path) -> None
     assert error.value.line == _line_of(path, "max_messages: 0")
     assert error.value.key.endswith(".params.max_messages") and "must be a positive integer" in str(error.value)
     typo = _edited(library_dir() / "rules" / "cn.yaml", tmp_path, "check: consent", "check: consnet")
-    with pytest.raises(RulePackFileError, match=r"cn\.yaml:\d+: key 'rules\[0\]\.check': unknown check 'consnet'") as bad:
+    with pytest.raises(RulePackFileError, match=r"cn\.yaml:\d+: key 'rules\[1\]\.check': unknown check 'consnet'") as bad:
         load_rule_pack(typo)
     assert bad.value.line == _line_of(typo, "check: consnet")
 

@@ -12,7 +12,6 @@ from campaigns import (
     DECISION_SCHEMA,
     MESSAGE_SCHEMA,
     CampaignMismatchError,
-    MissingPlaceholderError,
     campaign_paths,
     dry_run,
     load_campaign,
@@ -66,26 +65,31 @@ def test_dry_run_with_shipped_files(wealth_template) -> None:
     assert not any(email in text for email in contacts.values())
     # Funnel: audience -> rules in pack order -> holdout; the last step leaves exactly the sends.
     assert funnel.get_column("step").to_list() == [
-        "audience", "CN-EM-01", "CN-EM-04", "CN-PI-02", "CN-PI-01", "CN-LOAN-05", "CN-SUIT-01", "CN-FREQ-01",
+        "audience", "CN-CONTACT-01", "CN-EM-01", "CN-EM-04", "CN-PI-02", "CN-PI-01", "CN-LOAN-05", "CN-SUIT-01", "CN-FREQ-01",
         "CN-FREQ-02", "holdout"]
     assert funnel.get_column("remaining").to_list()[0] == audience.height
     assert funnel.get_column("remaining").to_list()[-1] == sends.height
     excluded_total = funnel.filter(pl.col("step").str.starts_with("CN-")).get_column("excluded").sum()
     assert excluded_total == (decisions.get_column("decision") == "excluded").sum()
     assert (funnel.get_column("failing") >= funnel.get_column("excluded")).all()
-    # Nobody is suppressed, lacks cross-border consent, opted out of personalisation or was messaged before,
-    # and 10:00 local is outside quiet hours; every other step excludes someone.
-    quiet = ["CN-EM-04", "CN-PI-02", "CN-PI-01", "CN-FREQ-01", "CN-FREQ-02"]
+    # Everyone can be reached; nobody is suppressed, lacks cross-border consent, opted out of personalisation or
+    # was messaged before, and 10:00 local is outside quiet hours; every other step excludes someone.
+    quiet = ["CN-CONTACT-01", "CN-EM-04", "CN-PI-02", "CN-PI-01", "CN-FREQ-01", "CN-FREQ-02"]
     steps = funnel.filter(~pl.col("step").is_in(["audience", *quiet]))
     assert (steps.get_column("excluded") > 0).all()
     assert funnel.filter(pl.col("step") == "CN-EM-04").get_column("failing").item() == 0
 
 
-def test_dry_run_fails_when_a_placeholder_has_no_value(wealth_template) -> None:
+def test_rendered_customer_copy_never_carries_an_internal_label(wealth_template) -> None:
+    """An internal persona label, id or segment name never reaches a customer's message."""
     segments, people, consents, _ = _inputs()
-    segments = segments.with_columns(pl.lit(None, pl.String).alias("persona_name"))
-    with pytest.raises(MissingPlaceholderError, match="persona_name"):
-        dry_run(load_campaign(campaign_paths()[0]), wealth_template, segments, consents, people, AS_OF, "https://x/u")
+    segments = segments.with_columns(pl.lit("Payment-led, frequent buyers").alias("persona_name"))
+    result = dry_run(load_campaign(campaign_paths()[0]), wealth_template, segments, consents, people, AS_OF,
+                     "https://x/u")
+    text = " ".join(result.messages.get_column("text_body")) + " ".join(result.messages.get_column("subject"))
+    assert result.messages.height > 0
+    assert "Payment-led" not in text and "frequent buyers" not in text
+    assert not any(segment in text for segment in segments.get_column("rfm_segment").unique())
 
 
 def test_dry_run_rejects_a_template_the_campaign_does_not_use() -> None:

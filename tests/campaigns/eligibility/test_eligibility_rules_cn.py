@@ -21,9 +21,10 @@ from tests.campaigns.conftest import (
 ADULT = date(1990, 5, 1)
 
 
-def decide(people: pl.DataFrame, consents: pl.DataFrame, template, as_of: datetime = AS_OF) -> dict[str, list[str]]:
+def decide(people: pl.DataFrame, consents: pl.DataFrame, template, as_of: datetime = AS_OF,
+           send_at: datetime = SEND_AT) -> dict[str, list[str]]:
     audience = people.select("user_id")
-    out = decide_recipients(audience, consents, people, campaign_for(template), template, as_of, send_at=SEND_AT)
+    out = decide_recipients(audience, consents, people, campaign_for(template), template, as_of, send_at=send_at)
     assert out.height == audience.height
     return dict(zip(out.get_column("user_id").to_list(), out.get_column("reason_codes").to_list(), strict=True))
 
@@ -64,9 +65,13 @@ def test_consent_withdrawn_after_as_of_still_counts_as_granted(wealth_template) 
     ]
 
 
-def test_age_rule_uses_local_date_and_fails_closed(wealth_template) -> None:
+def _ages(reasons: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {user: [code for code in codes if code.startswith("CN-LOAN-05")] for user, codes in reasons.items()}
+
+
+def test_age_rule_uses_the_local_date_of_the_send_instant_and_fails_closed(wealth_template) -> None:
     # 2026-02-28T20:00Z is already 1 March in Shanghai.
-    as_of = datetime(2026, 2, 28, 20, 0, tzinfo=UTC)
+    send_at = datetime(2026, 2, 28, 20, 0, tzinfo=UTC)
     people = people_frame([
         ("adult", ADULT, False, "C3"),
         ("minor", date(2010, 1, 1), False, "C3"),
@@ -76,17 +81,54 @@ def test_age_rule_uses_local_date_and_fails_closed(wealth_template) -> None:
         ("unknown", None, False, "C3"),
     ])
     consents = consents_frame([granted(u) for u in people.get_column("user_id")])
-    reasons = decide(people, consents, wealth_template, as_of=as_of)
+    reasons = _ages(decide(people, consents, wealth_template, as_of=send_at - timedelta(days=30), send_at=send_at))
     assert reasons["adult"] == []
     assert reasons["minor"] == ["CN-LOAN-05:under_min_age"]
     assert reasons["birthday_today"] == []
     assert reasons["birthday_tomorrow"] == ["CN-LOAN-05:under_min_age"]
     assert reasons["leap_day"] == []
     assert reasons["unknown"] == ["CN-LOAN-05:birth_date_unknown"]
-    # One UTC hour earlier it is still 28 February in Shanghai and the leap-day person is 17.
-    earlier = decide(people, consents, wealth_template, as_of=as_of - timedelta(hours=5))
+    # Five UTC hours earlier it is still 28 February in Shanghai and the leap-day person is 17.
+    earlier = _ages(decide(people, consents, wealth_template, as_of=send_at - timedelta(days=30),
+                           send_at=send_at - timedelta(hours=5)))
     assert earlier["birthday_today"] == ["CN-LOAN-05:under_min_age"]
     assert earlier["leap_day"] == ["CN-LOAN-05:under_min_age"]
+
+
+def test_age_and_assessment_expiry_are_judged_at_the_send_instant_not_at_as_of() -> None:
+    """Data as of 1 March, mailed 1 June: a person who turns 18 in April may be mailed, and an assessment
+    that is 334 days old at as-of but 426 days old at the send instant has expired."""
+    r3 = make_template(template_id="wealth_r3", risk_grade="R3")
+    as_of, send_at = ts("2026-03-01T04:00:00"), ts("2026-06-01T02:00:00")
+    people = people_frame([("turns_18", date(2008, 4, 1), False, "C3"), ("assessed", ADULT, False, "C3")])
+    people = people.with_columns(pl.Series("risk_assessed_at", [ts("2026-01-05T00:00:00"), ts("2025-04-01T00:00:00")],
+                                           pl.Datetime("us", "UTC")))
+    reasons = decide(people, consents_frame([granted(u) for u in ("turns_18", "assessed")]), r3, as_of=as_of,
+                     send_at=send_at)
+    assert reasons == {"turns_18": [], "assessed": ["CN-SUIT-01:risk_assessment_expired"]}
+
+
+def test_contactability_is_a_rule_before_holdout_with_its_own_reason(wealth_template) -> None:
+    """People without an address (or sharing an earlier person's) are excluded by a rule of their own, so the
+    counts and the holdout only hold people who can be reached."""
+    reachable = people_frame([(f"r{i:02d}", ADULT, False, "C3") for i in range(40)])
+    missing = people_frame([(f"m{i:02d}", ADULT, False, "C3") for i in range(40)], reach="missing")
+    shared = people_frame([("s00", ADULT, False, "C3")], reach="shared")
+    people = pl.concat([reachable, missing, shared])
+    consents = consents_frame([granted(u) for u in people.get_column("user_id")])
+    audience = pl.DataFrame({"user_id": people.get_column("user_id")})
+    out = decide_recipients(audience, consents, people, campaign_for(wealth_template, holdout_pct=30),
+                            wealth_template, AS_OF, send_at=SEND_AT)
+    by_user = {row["user_id"]: row for row in out.iter_rows(named=True)}
+    assert all(by_user[f"m{i:02d}"]["decision"] == "excluded" for i in range(40))
+    assert by_user["m00"]["reason_codes"] == ["CN-CONTACT-01:no_email"]
+    assert by_user["s00"]["reason_codes"] == ["CN-CONTACT-01:shared_email"]
+    # The holdout is drawn among reachable people only.
+    held = out.filter(pl.col("decision") == "holdout").get_column("user_id").to_list()
+    assert held and all(user.startswith("r") for user in held)
+    no_column = decide_recipients(audience, consents, people.drop("email_reach"), campaign_for(wealth_template),
+                                  wealth_template, AS_OF, send_at=SEND_AT)
+    assert set(no_column.get_column("decision")) == {"excluded"}  # fail closed
 
 
 def test_students_excluded_only_for_credit(credit_template, wealth_template) -> None:
@@ -140,10 +182,10 @@ def test_all_failures_listed_in_rule_order_and_unknown_person_fails_closed(credi
     assert out.get_column("reason_codes").to_list() == [
         ["CN-EM-01:consent_missing", "CN-PI-02:cross_border_consent_missing", "CN-LOAN-05:under_min_age",
          "CN-LOAN-04:student"],
-        # An unknown person: residence unknown counts as CN (cross-border consent needed), zone unknown
-        # falls back to Asia/Shanghai (10:00, outside quiet hours).
-        ["CN-EM-01:consent_missing", "CN-PI-02:cross_border_consent_missing", "CN-LOAN-05:birth_date_unknown",
-         "CN-LOAN-04:student_status_unknown"],
+        # An unknown person: no address known, residence unknown counts as CN (cross-border consent needed),
+        # zone unknown falls back to Asia/Shanghai (10:00, outside quiet hours).
+        ["CN-CONTACT-01:no_email", "CN-EM-01:consent_missing", "CN-PI-02:cross_border_consent_missing",
+         "CN-LOAN-05:birth_date_unknown", "CN-LOAN-04:student_status_unknown"],
     ]
     assert out.get_column("decision").to_list() == ["excluded", "excluded"]
     assert out.get_column("rule_version").unique().to_list() == [shipped_rule_pack("CN").rule_version]
