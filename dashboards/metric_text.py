@@ -105,8 +105,10 @@ def cell(metric_id: str, value: float | None, settings: DashboardSettings) -> tu
     return format_value(metric_id, value, settings), data_attributes(metric_id, value)
 
 
-def definition_note(metric_ids: list[str], settings: DashboardSettings) -> str:
-    """One line per metric: "Name: definition" — what a reader checks a figure against."""
+def definitions_html(metric_ids: list[str] | tuple[str, ...], settings: DashboardSettings, summary: str) -> str:
+    """A folded list "Name: definition" of the metrics of a table or a group of tiles, from the registry."""
     lang = settings.language
     separator = "：" if lang == "zh" else ": "
-    return " ".join(f"{metric_name(m, lang)}{separator}{metric_definition(m, lang)}" for m in metric_ids)
+    items = "".join(f"<li><b>{escape(metric_name(m, lang))}</b>{separator}{escape(metric_definition(m, lang))}</li>"
+                    for m in metric_ids)
+    return f"<details><summary>{escape(summary)}</summary><ul>{items}</ul></details>"

@@ -8,6 +8,7 @@ from html import escape
 from dashboards.formatting import MISSING
 from dashboards.kpis import HeadlineTile
 from dashboards.labels import label
+from dashboards.metric_text import definitions_html as metric_definitions
 from dashboards.metric_text import format_value, metric, metric_definition, metric_name, window_text
 from dashboards.page_settings import DashboardSettings
 
@@ -31,7 +32,7 @@ def _change_html(tile: HeadlineTile, settings: DashboardSettings) -> str:
         verdict = {True: label("better", lang), False: label("worse", lang), None: ""}[tile.change_is_good]
         versus = "vs_previous_cohort" if metric(tile.metric_id).aggregate == "cohort_cell" else "vs_previous_period"
         text = label("change_vs", lang, change=change, versus=label(versus, lang),
-                     verdict=f" ({verdict})" if verdict else "")
+                     verdict=(f"（{verdict}）" if lang == "zh" else f" ({verdict})") if verdict else "")
     return f'<div class="sub change {_class(tile.change_is_good)}">{escape(text)}</div>'
 
 
@@ -90,8 +91,4 @@ def tiles_html(tiles: Sequence[HeadlineTile], settings: DashboardSettings) -> st
 
 def definitions_html(tiles: Sequence[HeadlineTile], settings: DashboardSettings) -> str:
     """A folded list of what every tile means, from the registry."""
-    lang = settings.language
-    items = "".join(
-        f"<li><b>{escape(metric_name(t.metric_id, lang))}</b>: {escape(metric_definition(t.metric_id, lang))}</li>"
-        for t in tiles)
-    return f"<details><summary>{escape(label('definitions', lang))}</summary><ul>{items}</ul></details>"
+    return metric_definitions([t.metric_id for t in tiles], settings, label("definitions", settings.language))

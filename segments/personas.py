@@ -191,20 +191,26 @@ def _majority_sides(frame: pl.DataFrame, columns: list[str], buyer_only: set[str
         *(_basis(c, buyer_only).median().alias(f"{c}__median") for c in columns),
         *(_basis(c, buyer_only).min().alias(f"{c}__min") for c in columns),
     ).row(0, named=True)
+    # A feature nobody has a value for (e.g. credit tickets without any credit) is on no side for anyone.
+    known = [c for c in columns if stats[f"{c}__median"] is not None]
     population_at_min = frame.select(
-        (_basis(c, buyer_only) == stats[f"{c}__min"]).mean().alias(c) for c in columns
-    ).row(0, named=True)
+        (_basis(c, buyer_only) == stats[f"{c}__min"]).mean().alias(c) for c in known
+    ).row(0, named=True) if known else {}
     sides = frame.group_by(_LABEL).agg(
-        *((_basis(c, buyer_only) > stats[f"{c}__median"]).mean().alias(f"{c}__above") for c in columns),
-        *((_basis(c, buyer_only) < stats[f"{c}__median"]).mean().alias(f"{c}__below") for c in columns),
-        *((_basis(c, buyer_only) == stats[f"{c}__min"]).mean().alias(f"{c}__at_min") for c in columns),
+        pl.len(),
+        *((_basis(c, buyer_only) > stats[f"{c}__median"]).mean().alias(f"{c}__above") for c in known),
+        *((_basis(c, buyer_only) < stats[f"{c}__median"]).mean().alias(f"{c}__below") for c in known),
+        *((_basis(c, buyer_only) == stats[f"{c}__min"]).mean().alias(f"{c}__at_min") for c in known),
     )
     result: dict[tuple[int, str, bool], bool] = {}
     floors: dict[tuple[int, str], tuple[float, float]] = {}
     for row in sides.iter_rows(named=True):
         pid = row[_LABEL]
         for c in columns:
-            median_is_floor = stats[f"{c}__median"] is not None and stats[f"{c}__median"] == stats[f"{c}__min"]
+            if c not in known:
+                result[(pid, c, True)] = result[(pid, c, False)] = False
+                continue
+            median_is_floor = stats[f"{c}__median"] == stats[f"{c}__min"]
             at_min = row[f"{c}__at_min"] or 0.0
             floor_holds = median_is_floor and at_min > 0.5 and at_min > (population_at_min[c] or 0.0)
             result[(pid, c, True)] = (row[f"{c}__above"] or 0.0) > 0.5

@@ -129,7 +129,8 @@ def funnel_sections(marts: Marts, settings: DashboardSettings) -> list[Section]:
         drawn = [(name, value) for name, value in zip(names, remaining, strict=True)
                  if value == 0 or value >= settings.min_group_size]
         fig = go.Figure(go.Funnel(
-            y=[name for name, _ in drawn], x=[value for _, value in drawn], textinfo="value+percent initial",
+            y=[name for name, _ in drawn], x=[value for _, value in drawn],
+            texttemplate="%{value:,}<br>%{percentInitial:.0%}",
             marker={"color": PALETTE[0]}, customdata=[step for step, value in zip(steps["step"].to_list(), remaining,
                                                                                    strict=True)
                                                       if value == 0 or value >= settings.min_group_size],

@@ -32,7 +32,7 @@ from dashboards.figures import (
 from dashboards.formatting import format_money, format_ratio
 from dashboards.html import Section, table_html
 from dashboards.labels import channel_label, label, value_label
-from dashboards.metric_text import cell, metric_header, metric_name, window_text
+from dashboards.metric_text import cell, definitions_html, metric_header, metric_name, window_text
 from dashboards.page_settings import DashboardSettings
 from dashboards.privacy import all_suppressed_reason, hidden_note
 
@@ -100,7 +100,9 @@ def roi_table_section(marts: Marts, settings: DashboardSettings) -> Section:
     ]
     headers = [label("axis_channel", lang), *(metric_header(m, settings) for m in ROI_METRICS)]
     notes = (window_text("roas", settings), window_text("channel_ltv", settings))
-    return Section(heading, body_html=table_html(headers, cells, [False] + [True] * len(ROI_METRICS)), notes=notes,
+    body = table_html(headers, cells, [False] + [True] * len(ROI_METRICS)) + definitions_html(
+        ROI_METRICS, settings, label("definitions", lang))
+    return Section(heading, body_html=body, notes=notes,
                    explain=(label("explain_roas_vs_ltv", lang, horizon=settings.clv_horizon_days),))
 
 
@@ -158,8 +160,9 @@ def quality_section(marts: Marts, settings: DashboardSettings) -> Section:
     ]
     headers = [label("axis_channel", lang), *(metric_header(m, settings) for m in QUALITY_METRICS)]
     notes = (window_text("signups", settings), window_text("clv_per_signup", settings))
-    return Section(heading, body_html=table_html(headers, cells, [False] + [True] * len(QUALITY_METRICS)),
-                   notes=notes, explain=(label("explain_cac_vs_spend_per_signup", lang),))
+    body = table_html(headers, cells, [False] + [True] * len(QUALITY_METRICS)) + definitions_html(
+        QUALITY_METRICS, settings, label("definitions", lang))
+    return Section(heading, body_html=body, notes=notes, explain=(label("explain_cac_vs_spend_per_signup", lang),))
 
 
 def cohort_roas_section(marts: Marts, settings: DashboardSettings) -> Section:
