@@ -216,7 +216,7 @@ LABELS: dict[str, dict[str, str]] = {
     "roi_table": {"en": "Channel return ({model})", "zh": "渠道回报（{model}）"},
     "chart_payback": {"en": "Payback per sign-up: cumulative revenue per sign-up over spend per sign-up",
                       "zh": "按注册用户回本：人均累计收入与单个注册成本之比"},
-    "axis_months_since_signup": {"en": "Months since signup", "zh": "注册后月数"},
+    "axis_months_since_signup": {"en": "Months since sign-up (0 = the sign-up month)", "zh": "注册后月数（0 为注册当月）"},
     "paid_back": {"en": "paid back", "zh": "回本"},
     "reason_no_spend": {"en": "no marketing spend to pay back", "zh": "没有营销支出数据"},
     "quality_table": {"en": "Quality of acquired users", "zh": "获客用户质量"},
