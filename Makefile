@@ -21,11 +21,15 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-# The dashboard tests drive Debian's Chromium; never a browser downloaded at run time.
+# The dashboard tests drive Debian's Chromium, with a CJK font so Chinese pages show glyphs, not boxes
+# (fonts-noto-cjk gives 'Noto Sans CJK SC', named in the pages' font stack); never a browser downloaded at run time.
 browser:
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
-		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+			|| ! fc-list :lang=zh family 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
+		SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); LOG=$$(mktemp); \
+		{ $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+			chromium chromium-driver fonts-noto-cjk; } >"$$LOG" 2>&1 || { cat "$$LOG"; rm -f "$$LOG"; exit 1; }; \
+		rm -f "$$LOG"; \
 	fi
 
 # The campaign-store tests start throwaway clusters of Debian's Postgres server; never a mock.

@@ -11,13 +11,14 @@ CHANNEL_QUALITY = WarehouseTable(
     key="channel_quality", table="marts.channel_quality", group="marts", kinds=frozenset({"duckdb", "polars"}),
     deps=("user_profile", "user_value", "stg_users", "stg_loan_performance", "stg_marketing_spend"),
     grain="One row per acquisition channel × signup-month cohort (and 'all'): users, KYC pass rate, "
-          "first-transaction rate, default rate, spend, CAC, CLV gross and net of credit loss, LTV:CAC, "
-          "risk-adjusted ROI, payback months",
+          "first-transaction rate, default rate, spend, spend per sign-up, CLV gross and net of credit loss, CLV over "
+          "spend, risk-adjusted return on spend, payback months",
     primary_key=("acquisition_channel", "cohort"))
 CHANNEL_PAYBACK = WarehouseTable(
     key="channel_payback", table="marts.channel_payback", group="marts", kinds=frozenset({"duckdb", "polars"}),
     deps=("user_profile", "core_purchases", "stg_marketing_spend"),
-    grain="One row per acquisition channel × months since signup: users old enough, cumulative revenue per user, CAC",
+    grain="One row per acquisition channel × months since signup: users old enough, the month's revenue per user, "
+          "cumulative revenue per user (never falling), spend per sign-up, share of it recovered",
     primary_key=("acquisition_channel", "month"))
 
 

@@ -10,6 +10,7 @@ from assets.core import CORE_TABLES, core_assets
 from assets.credit_value import CREDIT_VALUE_TABLES, credit_value_assets
 from assets.daily_kpis import KPI_TABLES, kpi_assets
 from assets.lifetime_value import VALUE_TABLES, value_assets
+from assets.metric_values import METRIC_TABLES, metric_assets
 from assets.pipeline_notes import NOTES_TABLES, notes_assets
 from assets.user_profile import PROFILE_TABLES, profile_assets
 from assets.raw import RAW_TABLES, raw_assets
@@ -20,8 +21,9 @@ from assets.staged_checks import staged_checks
 
 ANALYTICS_ASSETS = [
     *raw_assets, *staged_assets, *core_assets, *profile_assets, *segmentation_assets, *value_assets,
-    *credit_value_assets, *kpi_assets, *channel_assets, *channel_quality_assets, *channel_cohort_assets,
-    *campaign_ledger_assets, *campaign_assets, *campaign_lift_assets, *notes_assets, *reporting_assets,
+    *credit_value_assets, *kpi_assets, *metric_assets, *channel_assets, *channel_quality_assets,
+    *channel_cohort_assets, *campaign_ledger_assets, *campaign_assets, *campaign_lift_assets, *notes_assets,
+    *reporting_assets,
 ]
 # No external assets: the campaign service's tables live in the campaign store, copied by `campaign_ledger`.
 EXTERNAL_ASSETS: list = []
@@ -29,6 +31,6 @@ SEPARATE_CHECKS = staged_checks
 # Every table the warehouse may hold, with the asset that stands for it.
 WAREHOUSE_TABLES = [
     *RAW_TABLES, *STAGED_TABLES, *CORE_TABLES, *PROFILE_TABLES, *SEGMENT_TABLES, *VALUE_TABLES, *CREDIT_VALUE_TABLES,
-    *KPI_TABLES, *CHANNEL_ROI_TABLES, *CHANNEL_QUALITY_TABLES, *CHANNEL_COHORT_TABLES, *CAMPAIGN_DRY_RUN_TABLES,
-    *CAMPAIGN_LIFT_TABLES, *NOTES_TABLES, *LEDGER_TABLES,
+    *KPI_TABLES, *METRIC_TABLES, *CHANNEL_ROI_TABLES, *CHANNEL_QUALITY_TABLES, *CHANNEL_COHORT_TABLES,
+    *CAMPAIGN_DRY_RUN_TABLES, *CAMPAIGN_LIFT_TABLES, *NOTES_TABLES, *LEDGER_TABLES,
 ]

@@ -26,8 +26,8 @@ USER_SEGMENT = WarehouseTable(
     primary_key=("user_id",), foreign_keys=(PROFILED_USER, ForeignKey(("persona_id",), "marts.persona")))
 PERSONA = WarehouseTable(
     key="persona", table="marts.persona", group="marts", deps=("user_profile",),
-    grain="One row per persona: name, description, size, share, distinguishing features, kept or new since the "
-          "previous run", primary_key=("persona_id",))
+    grain="One row per persona: name and description in English and Chinese, size, share, share who never bought, "
+          "distinguishing features, kept or new since the previous run", primary_key=("persona_id",))
 PERSONA_K_EVIDENCE = WarehouseTable(
     key="persona_k_evidence", table="marts.persona_k_evidence", group="marts", deps=("user_profile",),
     grain="One row per candidate number of personas k: silhouette, stability, inertia, chosen", primary_key=("k",))
@@ -66,7 +66,8 @@ def segmentation(warehouse: WarehouseResource):
         result = segment_users(
             profile, int(history_days), as_of,
             read_frame(conn, "SELECT * FROM marts.persona_centroids") if table_exists(conn, PERSONA_CENTROIDS.table) else None,
-            read_frame(conn, "SELECT * FROM marts.persona_registry") if table_exists(conn, PERSONA_REGISTRY.table) else None)
+            read_frame(conn, "SELECT * FROM marts.persona_registry") if table_exists(conn, PERSONA_REGISTRY.table) else None,
+            currency=conn.sql("SELECT currency FROM core.analysis_window").fetchone()[0])
         for table, frame in ((USER_SEGMENT, result.user_segment), (PERSONA, result.personas),
                              (PERSONA_K_EVIDENCE, result.evidence), (PERSONA_CENTROIDS, result.centroids),
                              (PERSONA_CHANGES, result.changes), (PERSONA_REGISTRY, result.registry)):
@@ -132,7 +133,7 @@ def rule_segments(analysis: AnalysisResource, warehouse: WarehouseResource):
 LIFECYCLE_COUNTS = WarehouseTable(
     key="lifecycle_counts", table="marts.lifecycle_counts", group="marts", kinds=frozenset({"duckdb", "polars"}),
     deps=("analysis_window", "core_purchases", "stg_users"),
-    grain="One row per snapshot date (each month end, and the as-of date) × lifecycle stage: users in that stage",
+    grain="One row per snapshot date (each month end from the first month of purchases, and the as-of date) × lifecycle stage: users in that stage",
     detail="Stages follow the rules in `segments/lifecycle.py`, evaluated with the clocks stopped at each snapshot.",
     primary_key=("snapshot_date", "lifecycle_stage"))
 

@@ -3,8 +3,9 @@
 `attribute_channels` takes the warehouse's touchpoints, identity events, first purchases, spend and user
 value as frames and returns the three tables the ROI marts are made of, plus what it could not compute.
 A conversion is a user's first completed purchase (or, by configuration, first funded loan or first fund
-purchase); touches count within the lookback window before it. Users who never converted contribute
-their touches within the lookback window before the analysis window end as non-converting paths, which
+purchase); touches count within the lookback window before it. Users who never converted, and anonymous
+visitors whom no event tied to a user, contribute their touches within the lookback window before the analysis
+window end as non-converting paths (the rule is in ``channels.journeys.build_non_converting_paths``), which
 only the Markov model reads. Models: first_touch, last_touch, linear, time_decay, position_based,
 shapley, markov (rules in ``channels.attribution``).
 """

@@ -2,7 +2,8 @@
 
 Grain of the output: one row per (conversion, touch), plus one ``(direct)`` row per conversion that
 had no touch in its window, so that credit always sums to the number of conversions.
-:func:`build_non_converting_paths` gives the paths of users who never converted (for Markov models).
+:func:`build_non_converting_paths` gives the paths that never converted (for Markov models): those of users
+without a conversion and those of anonymous visitors no event tied to a user.
 """
 
 from collections.abc import Sequence
@@ -137,6 +138,7 @@ def _number_conversions(conversions: pl.DataFrame) -> pl.DataFrame:
 NON_CONVERTING_COLUMNS = [
     "path_id",
     "user_id",
+    "anonymous_id",
     "touchpoint_id",
     "occurred_at",
     "channel",
@@ -156,15 +158,27 @@ def build_non_converting_paths(
 ) -> pl.DataFrame:
     """Assemble the paths that did not (yet) end in a conversion: the "null" paths of Markov models.
 
-    One path per user who has no conversion at all in ``conversions``: their touches with
-    ``cutoff - lookback_days <= occurred_at < cutoff``. The window mirrors the one of
-    :func:`build_journeys`, as if the user had been observed converting at the cut-off, so converting
-    and non-converting paths are equally long on average. Users who did convert are left out even
-    for touches after their conversion: with first-conversion journeys they are already customers,
-    and their later touches are neither a success nor a failure of acquisition.
+    Who a null path belongs to (the rule every model that reads non-converting paths relies on):
+
+    - a touch with a ``user_id`` (given, or stitched from its ``anonymous_id`` beforehand by
+      :func:`channels.identity_stitching.resolve_touchpoints`) belongs to that user's path, and a
+      user who has any conversion in ``conversions`` has no null path;
+    - a touch without a ``user_id`` but with an ``anonymous_id`` belongs to the path of that
+      anonymous id: a visitor whom no event ever tied to a user, so who cannot have converted.
+      These journeys are most of the null paths of real traffic (people who clicked an ad and never
+      signed up); leaving them out would make every channel look as if its touches nearly always
+      converted, and shift credit toward the channels that bring sign-ups;
+    - a touch with neither is dropped.
+
+    Each path holds its touches with ``cutoff - lookback_days <= occurred_at < cutoff``. The window
+    mirrors the one of :func:`build_journeys`, as if the user had been observed converting at the
+    cut-off, so converting and non-converting paths are equally long on average. Users who did
+    convert are left out even for touches after their conversion: with first-conversion journeys they
+    are already customers, and their later touches are neither a success nor a failure of acquisition.
 
     Args:
-        touchpoints: As for :func:`build_journeys`.
+        touchpoints: As for :func:`build_journeys`, optionally with ``anonymous_id`` (without it only
+            known users have null paths).
         conversions: As for :func:`build_journeys` (only ``user_id`` is used).
         cutoff: End of the observation window (exclusive), e.g. the analysis window end; a
             timezone-aware instant when ``occurred_at`` is.
@@ -172,9 +186,10 @@ def build_non_converting_paths(
         touch_types: Keep only these touch types; all when None.
 
     Returns:
-        Columns ``path_id`` (UInt32, numbered by user_id), ``user_id``, ``touchpoint_id``,
+        Columns ``path_id`` (UInt32, numbered by user then anonymous id), ``user_id`` (null on an
+        anonymous path), ``anonymous_id`` (null on a user's path), ``touchpoint_id``,
         ``occurred_at``, ``channel``, ``touch_type``, ``position`` (Int32), ``touches`` (Int32),
-        sorted by path and position. Users with no touch in the window have no path.
+        sorted by path and position. Users and visitors with no touch in the window have no path.
     """
     require_columns(
         touchpoints,
@@ -185,26 +200,36 @@ def build_non_converting_paths(
     if lookback_days <= 0:
         raise ValueError(f"lookback_days must be positive, got {lookback_days}")
 
-    touches = touchpoints.lazy().filter(
-        pl.col("user_id").is_not_null()
+    user_type = touchpoints.schema["user_id"]
+    has_anonymous = "anonymous_id" in touchpoints.columns
+    anonymous = pl.col("anonymous_id") if has_anonymous else pl.lit(None, dtype=pl.String)
+    touches = touchpoints.lazy().with_columns(
+        pl.when(pl.col("user_id").is_null()).then(anonymous.cast(pl.String)).alias("anonymous_id")
+    ).filter(
+        (pl.col("user_id").is_not_null() | pl.col("anonymous_id").is_not_null())
         & (pl.col("occurred_at") < cutoff)
         & (pl.col("occurred_at") >= cutoff - timedelta(days=lookback_days))
     )
     if touch_types is not None:
         touches = touches.filter(pl.col("touch_type").is_in(list(touch_types)))
-    converted = conversions.lazy().select(pl.col("user_id").cast(touchpoints.schema["user_id"]))
+    converted = conversions.lazy().select(pl.col("user_id").cast(user_type)).unique().with_columns(
+        pl.lit(True).alias("_converted"))
     paths = (
-        touches.join(converted, on="user_id", how="anti")
+        # A left join keeps anonymous touches (null user_id never matches); converted users drop out.
+        touches.join(converted, on="user_id", how="left")
+        .filter(pl.col("_converted").is_null())
         .select(
             "user_id",
+            "anonymous_id",
             "touchpoint_id",
             "occurred_at",
             pl.col("channel").cast(pl.String),
             pl.col("touch_type").cast(pl.String),
         )
-        .sort(["user_id", "occurred_at", "touchpoint_id"])
+        # Users' paths first (null anonymous ids), then visitors' paths: one key orders both.
+        .sort(["user_id", "anonymous_id", "occurred_at", "touchpoint_id"], nulls_last=[True, False, False, False])
         .with_columns(
-            (pl.col("user_id").rle_id()).cast(pl.UInt32).alias("path_id"),
+            pl.struct("user_id", "anonymous_id").rle_id().cast(pl.UInt32).alias("path_id"),
         )
         .with_columns(
             (pl.int_range(pl.len(), dtype=pl.Int32).over("path_id") + 1).alias("position"),

@@ -9,8 +9,9 @@ The chain (order k, first order by default):
 - Every path, converting or not, starts in ``(start)`` and ends in ``(conversion)`` or
   ``(null)``. Each path adds one to every transition it makes; transition probabilities are the
   counts divided by the row total. Non-converting paths (see
-  :func:`channels.journeys.build_non_converting_paths`) are what give ``(null)`` its weight; without
-  them every walk that is not cut short converts.
+  :func:`channels.journeys.build_non_converting_paths`: users without a conversion and anonymous
+  visitors no event tied to a user, each keyed by whichever id is known) are what give ``(null)`` its
+  weight; without them every walk that is not cut short converts.
 - Conversions without any touch (the ``(direct)`` journeys) are kept out of the chain and credited
   to ``(direct)`` whole, as every other model does: a state that always converts would otherwise
   take credit from real channels in proportion to nothing they did.

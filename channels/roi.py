@@ -58,7 +58,8 @@ def channel_roi(
     Rules:
         - ``spend``: total of ``spend`` for the channel over the whole frame passed in (filter
           it to the analysis period first); 0.0 for channels with none, e.g. ``(direct)``.
-        - ``cac = spend / conversions``; null when conversions == 0.
+        - ``cac = spend / conversions``; null when conversions == 0 or the channel has no spend (a channel
+          nobody paid for, such as ``(direct)``, has no acquisition cost to state, not a cost of 0).
         - ``roas = revenue / spend``; null when spend == 0.
         - ``ltv``: mean ``user_value.clv`` of the converting users, weighted by the credit the
           model gives the channel for each of their touches; users without a clv are left out;
@@ -117,7 +118,7 @@ def channel_roi(
             pl.col("revenue").cast(pl.Float64).fill_null(0.0),
         )
         .with_columns(
-            pl.when(pl.col("conversions") > 0)
+            pl.when((pl.col("conversions") > 0) & (pl.col("spend") > 0))
             .then(pl.col("spend") / pl.col("conversions"))
             .alias("cac"),
             pl.when(pl.col("spend") > 0).then(pl.col("revenue") / pl.col("spend")).alias("roas"),

@@ -4,49 +4,23 @@ from __future__ import annotations
 
 import math
 
-CURRENCY_SYMBOLS: dict[str, str] = {
-    "CNY": "¥",
-    "RMB": "¥",
-    "JPY": "¥",
-    "USD": "$",
-    "EUR": "€",
-    "GBP": "£",
-    "HKD": "HK$",
-    "SGD": "S$",
-    "AUD": "A$",
-    "CAD": "C$",
-    "KRW": "₩",
-    "INR": "₹",
-}
+from metrics.units import CURRENCY_SYMBOLS, MISSING, currency_symbol, money_text
+from metrics.units import is_missing as _is_missing
 
-MISSING = "—"
-
-
-def currency_symbol(currency: str) -> str:
-    """Symbol to prefix money with; unknown codes fall back to the code and a space."""
-    return CURRENCY_SYMBOLS.get(currency.upper(), f"{currency.upper()} ")
-
-
-def _is_missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and not math.isfinite(value))
+__all__ = ["CURRENCY_SYMBOLS", "MISSING", "currency_symbol", "format_change", "format_count", "format_money",
+           "format_ratio", "money_axis"]
 
 
 def format_money(value: float | None, currency: str) -> str:
     """Money with the currency symbol; cents only for small amounts, where they matter."""
-    if _is_missing(value):
-        return MISSING
-    sign = "-" if value < 0 else ""
-    digits = ",.2f" if abs(value) < 1000 else ",.0f"
-    return f"{sign}{currency_symbol(currency)}{abs(value):{digits}}"
+    return money_text(value, currency)
 
 
 def format_count(value: float | None) -> str:
-    """People counts; averages keep one decimal."""
+    """People counts, in whole people (attributed credit, which can be fractional, is rounded too)."""
     if _is_missing(value):
         return MISSING
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.1f}"
+    return f"{round(value):,}"
 
 
 def format_ratio(value: float | None) -> str:

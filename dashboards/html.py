@@ -21,11 +21,16 @@ PLOT_CONFIG = {
     "modeBarButtonsToRemove": ["sendChartToCloud"],
 }
 
+# One font stack for the page and its charts: system fonts only (pages work offline), with CJK faces named
+# before the Latin fallbacks so Chinese never falls back to boxes (Debian's fonts-noto-cjk provides
+# 'Noto Sans CJK SC'; macOS 'PingFang SC'; Windows 'Microsoft YaHei').
+FONT_STACK = ("system-ui, -apple-system, 'Segoe UI', 'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', "
+              "'Hiragino Sans GB', 'Microsoft YaHei', 'Source Han Sans SC', 'WenQuanYi Micro Hei', Roboto, "
+              "'Helvetica Neue', Arial, sans-serif")
+
 STYLE = """
 :root { color-scheme: light; }
-body { margin: 0; background: #f5f7fa; color: #1f2933;
-  font-family: system-ui, -apple-system, 'Segoe UI', 'PingFang SC', 'Noto Sans CJK SC',
-  'Microsoft YaHei', Roboto, 'Helvetica Neue', Arial, sans-serif; }
+body { margin: 0; background: #f5f7fa; color: #1f2933; font-family: FONT_STACK; }
 header { background: #1e3a8a; color: #fff; padding: 14px 28px; }
 header h1 { margin: 0 0 6px; font-size: 22px; font-weight: 600; }
 nav a { color: #dbeafe; margin-right: 18px; text-decoration: none; font-size: 14px; }
@@ -42,7 +47,17 @@ p.not-available { color: #9a3412; background: #fff7ed; border-left: 3px solid #f
 .tile .name { font-size: 13px; color: #52606d; }
 .tile .value { font-size: 24px; font-weight: 600; margin: 4px 0; }
 .tile .sub { font-size: 12px; color: #7b8794; }
-.change-good { color: #15803d; } .change-bad { color: #b91c1c; } .change-neutral { color: #52606d; }
+.tile .window { font-size: 11px; color: #7b8794; margin-top: 2px; }
+/* As specific as `.tile .sub`, and later, so a change's colour always shows. */
+.tile .sub.change-good, .change-good { color: #15803d; font-weight: 600; }
+.tile .sub.change-bad, .change-bad { color: #b91c1c; font-weight: 600; }
+.tile .sub.change-neutral, .change-neutral { color: #52606d; }
+.headline { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 12px; }
+p.explain { color: #1f2933; background: #eff6ff; border-left: 3px solid #2563eb; padding: 8px 12px;
+  margin: 8px 0; font-size: 13px; }
+details summary { cursor: pointer; font-weight: 600; margin: 4px 0 8px; }
+td.suppressed { color: #7b8794; font-style: italic; }
+ul.pages li { margin: 4px 0; }
 table { border-collapse: collapse; font-size: 14px; }
 th, td { text-align: left; padding: 6px 14px 6px 0; border-bottom: 1px solid #e4e7eb; }
 td.number { text-align: right; font-variant-numeric: tabular-nums; }
@@ -55,7 +70,8 @@ class Section:
     """One block of a page: a heading with a figure, an HTML fragment and/or notes.
 
     ``body_html`` must already be escaped; notes are plain text and escaped on output.
-    ``unavailable`` holds reasons shown as "not available: <why>".
+    ``unavailable`` holds reasons shown as "not available: <why>"; ``explain`` holds the sentences that say
+    why two figures beside each other legitimately differ, shown above the chart.
     """
 
     heading: str
@@ -63,6 +79,7 @@ class Section:
     body_html: str = ""
     notes: Sequence[str] = field(default_factory=tuple)
     unavailable: Sequence[str] = field(default_factory=tuple)
+    explain: Sequence[str] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,7 @@ def _section_html(section: Section, language: str, include_plotlyjs: bool) -> st
     heading = "" if section.figure is not None else f"<h2>{escape(section.heading)}</h2>"
     parts = [f"<section>{heading}"]
     parts.extend(not_available_html(reason, language) for reason in section.unavailable)
+    parts.extend(f'<p class="explain">{escape(text)}</p>' for text in section.explain)
     if section.body_html:
         parts.append(section.body_html)
     if section.figure is not None:
@@ -133,7 +151,7 @@ def render_page(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(settings.title)} · {escape(page_title)}</title>
 <link rel="icon" href="data:,">
-<style>{STYLE}</style>
+<style>{STYLE.replace("FONT_STACK", FONT_STACK)}</style>
 </head>
 <body>
 <header><h1>{escape(settings.title)} · {escape(page_title)}</h1><nav>{nav_html}</nav></header>
@@ -146,17 +164,24 @@ def render_page(
 """
 
 
-def table_html(headers: Sequence[str], rows: Sequence[Sequence[str]], numeric: Sequence[bool]) -> str:
-    """A simple escaped table; ``numeric`` marks right-aligned columns."""
+Cell = str | tuple[str, str]
+
+
+def table_html(headers: Sequence[str], rows: Sequence[Sequence[Cell]], numeric: Sequence[bool]) -> str:
+    """A simple escaped table; ``numeric`` marks right-aligned columns.
+
+    A cell is its text, or (text, attributes) where the attributes are already escaped (e.g. the
+    ``data-metric``/``data-value`` pair of :func:`dashboards.metric_text.cell`).
+    """
     number_class = ' class="number"'
     head = "".join(f"<th>{escape(text)}</th>" for text in headers)
+
+    def cell_html(cell: Cell, is_number: bool) -> str:
+        text, attributes = (cell, "") if isinstance(cell, str) else cell
+        return f'<td{number_class if is_number else ""}{attributes}>{escape(text)}</td>'
+
     body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td{number_class if is_number else ""}>{escape(cell)}</td>'
-            for cell, is_number in zip(row, numeric, strict=True)
-        )
-        + "</tr>"
+        "<tr>" + "".join(cell_html(cell, is_number) for cell, is_number in zip(row, numeric, strict=True)) + "</tr>"
         for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -1,148 +1,111 @@
-"""KPI tiles for the executive page: latest 7 and 30 days, with week-over-week change."""
+"""Headline tiles from `marts.metric_values`: each metric's value, its like-for-like change and its target.
+
+The values are the mart's, never recomputed here. What a tile adds is reading: the change against the
+previous period (only when the data covers that period from its first day, and in percentage points for
+shares), whether that change is good (the registry's `better`), and how far the value is from its target in
+the direction the registry gives (`at_least`: a floor; `at_most`: a ceiling), a monthly target of a sum being
+prorated to the part of the month the period covers.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Literal
+from datetime import date
 
 import polars as pl
 
-KpiKind = Literal["count", "money", "ratio"]
+from dashboards.metric_text import metric
 
-# Daily user counts are not additive across days (the same person is active on many days),
-# so windows report their daily average; flows such as money and sign-ups are summed.
-_WINDOW_AGGREGATES = {
-    "new_users": pl.col("new_users").cast(pl.Float64).sum(),
-    "active_users": pl.col("active_users").cast(pl.Float64).mean(),
-    "transacting_users": pl.col("transacting_users").cast(pl.Float64).mean(),
-    "txn_amount": pl.col("txn_amount").cast(pl.Float64).sum(),
-    "revenue": pl.col("revenue").cast(pl.Float64).sum(),
-    "spend": pl.col("spend").cast(pl.Float64).sum(),
-}
-
-KPI_DAILY_COLUMNS = ("date", *_WINDOW_AGGREGATES)
+METRIC_VALUES_COLUMNS = ["metric", "period", "period_start", "period_end", "value", "complete", "month_share"]
+# The executive page's tiles, in reading order: acquisition, activation, activity, retention, money, unit economics.
+EXECUTIVE_TILES = ("new_users", "new_customers", "activation_rate", "active_users", "transacting_users",
+                   "month1_retention", "txn_amount", "revenue", "spend", "cac", "ltv", "ltv_to_cac")
+# The index headline: what a reader wants first.
+INDEX_TILES = ("new_users", "activation_rate", "month1_retention", "revenue", "cac", "ltv_to_cac")
+# Metrics that cannot be known without marketing spend.
+SPEND_METRICS = ("spend", "cac", "ltv_to_cac")
 
 
 @dataclass(frozen=True)
-class KpiTile:
-    """One tile: a metric over the latest 7 and 30 days, its change against the week and the 30 days
-    before, and its 30-day target when one is set."""
+class HeadlineTile:
+    """One headline metric: the current period's value against the previous period's and the target."""
 
-    key: str
-    kind: KpiKind
-    last_7_days: float | None
-    last_30_days: float | None
-    week_over_week: float | None
-    # None for metrics that are neither good nor bad when they rise (spend).
-    higher_is_better: bool | None = True
-    month_over_month: float | None = None
+    metric_id: str
+    value: float | None
+    previous: float | None
+    start: date | None
+    end: date | None
+    previous_start: date | None
+    previous_end: date | None
+    complete: bool
+    previous_complete: bool
+    month_share: float | None
     target: float | None = None
+    missing_reason: str | None = None  # label key saying why `value` is missing (e.g. no spend source)
 
     @property
-    def target_attainment(self) -> float | None:
-        """30-day value over target (for lower-is-better metrics, target over value); None without both."""
-        if self.target is None or self.last_30_days is None:
+    def unit(self) -> str:
+        return metric(self.metric_id).unit
+
+    @property
+    def change(self) -> float | None:
+        """Relative change (shares: difference in points) when the data covers both periods from their first day."""
+        if self.value is None or self.previous is None or not (self.complete and self.previous_complete):
             return None
-        if self.higher_is_better is False:
-            return self.target / self.last_30_days if self.last_30_days else None
-        return self.last_30_days / self.target
+        if self.unit == "share":
+            return self.value - self.previous
+        return None if self.previous == 0 else self.value / self.previous - 1.0
+
+    @property
+    def change_is_good(self) -> bool | None:
+        """Whether the change goes the way the registry calls better (None: no change or no direction)."""
+        better = metric(self.metric_id).better
+        if self.change is None or self.change == 0 or better == "neither":
+            return None
+        return (self.change > 0) == (better == "higher")
+
+    @property
+    def target_to_date(self) -> float | None:
+        """The target for this period: a monthly target of a sum scaled to the part of the month covered."""
+        if self.target is None:
+            return None
+        if metric(self.metric_id).prorate and self.month_share is not None:
+            return self.target * min(self.month_share, 1.0)
+        return self.target
+
+    @property
+    def target_gap(self) -> float | None:
+        """How far the value is from the target in the good direction: positive is better than target."""
+        target = self.target_to_date
+        if target is None or self.value is None or target == 0:
+            return None
+        if metric(self.metric_id).target == "at_most":
+            return 1.0 - self.value / target
+        return self.value / target - 1.0
 
 
-@dataclass(frozen=True)
-class KpiSummary:
-    """All tiles plus the last date they cover."""
-
-    latest_date: date
-    tiles: list[KpiTile]
-
-
-def _window_values(kpi_daily: pl.DataFrame, latest: date, offset_days: int, days: int) -> dict | None:
-    """Aggregates over ``days`` days ending ``offset_days`` before ``latest``; None if history is too short."""
-    end = latest - timedelta(days=offset_days)
-    start = end - timedelta(days=days - 1)
-    if kpi_daily["date"].min() > start:
-        return None
-    window = kpi_daily.filter(pl.col("date").is_between(start, end))
-    values = window.select(**_WINDOW_AGGREGATES).row(0, named=True)
-    values["cac"] = _cac(values["spend"], values["new_users"])
-    return values
-
-
-def _cac(spend: float | None, new_users: float | None) -> float | None:
-    # Zero spend usually means no spend data, not free acquisition: show nothing rather than ¥0.
-    if not spend or not new_users:
-        return None
-    return spend / new_users
-
-
-def _ratio(numerator: float | None, denominator: float | None) -> float | None:
-    if numerator is None or not denominator:
-        return None
-    return numerator / denominator
-
-
-def _change(current: float | None, previous: float | None) -> float | None:
-    if current is None or not previous:
-        return None
-    return current / previous - 1.0
-
-
-def compute_kpi_summary(kpi_daily: pl.DataFrame, average_ltv: float | None,
-                        targets: Mapping[str, float] | None = None) -> KpiSummary:
-    """Build the executive KPI tiles.
-
-    Args:
-        kpi_daily: one row per day with the ``kpi_daily`` mart columns; must not be empty.
-        average_ltv: mean customer lifetime value (from ``user_clv``), or None when unknown.
-        targets: 30-day targets by tile key (see ``dashboards.targets``); tiles without one show none.
-
-    Returns:
-        The latest date and nine tiles; a value is None when the history is too short or a
-        denominator is zero (shown as a dash, never as an invented number).
-    """
-    latest = kpi_daily["date"].max()
-    last_7 = _window_values(kpi_daily, latest, 0, 7)
-    previous_7 = _window_values(kpi_daily, latest, 7, 7)
-    last_30 = _window_values(kpi_daily, latest, 0, 30)
-    previous_30 = _window_values(kpi_daily, latest, 30, 30)
+def headline_tiles(metric_values: pl.DataFrame, metric_ids: tuple[str, ...],
+                   targets: Mapping[str, float] | None = None) -> list[HeadlineTile]:
+    """The tiles of `metric_ids` (those present in the mart), values as the mart holds them."""
     targets = dict(targets or {})
-
-    def pick(values: dict | None, key: str) -> float | None:
-        return None if values is None else values[key]
-
-    tiles = [
-        KpiTile(
-            key=key,
-            kind=kind,
-            last_7_days=pick(last_7, key),
-            last_30_days=pick(last_30, key),
-            week_over_week=_change(pick(last_7, key), pick(previous_7, key)),
-            higher_is_better={"cac": False, "spend": None}.get(key, True),
-            month_over_month=_change(pick(last_30, key), pick(previous_30, key)),
-            target=targets.get(key),
-        )
-        for key, kind in (
-            ("new_users", "count"),
-            ("active_users", "count"),
-            ("transacting_users", "count"),
-            ("txn_amount", "money"),
-            ("revenue", "money"),
-            ("spend", "money"),
-            ("cac", "money"),
-        )
-    ]
-    tiles.append(KpiTile("avg_ltv", "money", average_ltv, average_ltv, None, target=targets.get("avg_ltv")))
-    tiles.append(
-        KpiTile(
-            "ltv_to_cac",
-            "ratio",
-            _ratio(average_ltv, pick(last_7, "cac")),
-            _ratio(average_ltv, pick(last_30, "cac")),
-            _change(_ratio(average_ltv, pick(last_7, "cac")), _ratio(average_ltv, pick(previous_7, "cac"))),
-            month_over_month=_change(_ratio(average_ltv, pick(last_30, "cac")), _ratio(average_ltv, pick(previous_30, "cac"))),
-            target=targets.get("ltv_to_cac"),
-        )
-    )
-    return KpiSummary(latest_date=latest, tiles=tiles)
+    rows = {(row["metric"], row["period"]): row for row in metric_values.iter_rows(named=True)}
+    spend = rows.get(("spend", "current"))
+    no_spend = spend is not None and spend["value"] is None
+    tiles = []
+    for metric_id in metric_ids:
+        current, previous = rows.get((metric_id, "current")), rows.get((metric_id, "previous"))
+        if current is None:
+            continue
+        previous = previous or {}
+        tiles.append(HeadlineTile(
+            metric_id=metric_id, value=current["value"], previous=previous.get("value"),
+            start=current["period_start"], end=current["period_end"],
+            previous_start=previous.get("period_start"), previous_end=previous.get("period_end"),
+            complete=bool(current["complete"]), previous_complete=bool(previous.get("complete")),
+            month_share=current["month_share"],
+            target=targets.get(metric_id) if metric(metric_id).target is not None else None,
+            missing_reason=("no_spend_data" if no_spend and metric_id in SPEND_METRICS else "no_data")
+            if current["value"] is None else None,
+        ))
+    return tiles

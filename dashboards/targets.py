@@ -1,13 +1,16 @@
-"""Targets for the executive KPIs, read from a YAML file the business owns.
+"""Monthly targets for the headline metrics, read from a YAML file the business owns.
 
 ```yaml
-# Targets over the latest 30 days (user counts are daily averages, money is summed).
+# Monthly targets; keys are headline metric ids of metrics/registry.yaml.
 targets:
-  new_users: 9000
+  new_users: 9000       # a floor (the registry: target at_least); prorated to the month to date
   revenue: 2500000
-  cac: 180          # at most: lower is better
+  cac: 180              # a ceiling (target at_most): lower is better
   ltv_to_cac: 3
 ```
+
+Whether a target is a floor or a ceiling, and whether it is prorated to the part of the month the period covers,
+is the metric's registry entry (`target`, `prorate`), never the file's.
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from file_schemas import FileModel, FileSchemaError, fail, read_mapping, validate_file
+from metrics import default_registry
 
-# Every KPI tile that a target may be set for.
-TARGET_KEYS = ("new_users", "active_users", "transacting_users", "txn_amount", "revenue", "spend", "cac",
-               "avg_ltv", "ltv_to_cac")
+# Every headline metric that takes a target (those with `target:` in the registry).
+TARGET_KEYS = default_registry().target_ids
 
 
 class TargetsError(FileSchemaError):
@@ -32,7 +35,7 @@ class TargetsError(FileSchemaError):
 
 
 class TargetsFile(FileModel):
-    """The targets file: `targets` maps KPI keys (`TARGET_KEYS`) to positive numbers."""
+    """The targets file: `targets` maps headline metric ids (`TARGET_KEYS`) to positive numbers."""
 
     targets: dict[str, float] = Field(default_factory=dict)
 

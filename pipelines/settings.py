@@ -66,7 +66,7 @@ class Settings(BaseModel):
     rule_segments: Path | None = _setting(None, "FINGROWTH_RULE_SEGMENTS",
                                           "YAML of analysts' rule-based segments (default: shipped examples)")
     targets: Path | None = _setting(None, "FINGROWTH_TARGETS",
-                                    "YAML of 30-day executive KPI targets (default `config/targets.yaml` when present)")
+                                    "YAML of monthly targets of the headline metrics (default `config/targets.yaml` when present)")
     staged_dir: str | None = _setting(None, "FINGROWTH_STAGED_DIR",
                                       "daily Parquet partitions of staged event-like sources: a folder or an "
                                       "object-store URL (default `staged/` next to the warehouse file)")

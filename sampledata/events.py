@@ -13,6 +13,9 @@ PURCHASE_EVENT = ("loan_drawn", "fund_purchase", "payment", "purchase")
 SESSION_CHANNEL_P = np.array([0.5, 0.2, 0.3])
 # Share of signed-in events that still carry the device id (lets journeys be stitched).
 DEVICE_ON_SIGNED_IN_EVENT = 0.3
+# KYC-passed users who never borrow but apply for a loan, and the share of those approved who then never draw.
+NON_BORROWER_APPLY_P = 0.35
+APPROVED_NOT_DRAWN_P = 0.4
 EVENT_COLUMNS = (
     "event_id", "occurred_at", "event_name", "user_id", "anonymous_id", "platform", "channel", "properties",
 )
@@ -31,7 +34,7 @@ def generate_events(
     parts = [
         _sessions(rng, pop),
         _purchases(transactions),
-        _funnel(rng, pop, transactions),
+        _funnel(rng, pop, transactions, window),
         _anonymous_visits(rng, pop, touchpoints),
         _repayments(rng, loans),
     ]
@@ -140,7 +143,7 @@ def _purchases(transactions: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _funnel(rng: np.random.Generator, pop: Population, transactions: pl.DataFrame) -> pl.DataFrame:
+def _funnel(rng: np.random.Generator, pop: Population, transactions: pl.DataFrame, window: Window) -> pl.DataFrame:
     everyone = np.arange(pop.size)
     submitted = everyone[pop.kyc != NONE]
     submit_t = pop.signup_s[submitted] + np.where(
@@ -165,6 +168,18 @@ def _funnel(rng: np.random.Generator, pop: Population, transactions: pl.DataFram
     first_draw = credit["_t"].to_numpy()
     apply_t = first_draw - rng.integers(300, 900, size=borrower.size)
     approve_t = first_draw - rng.integers(30, 299, size=borrower.size)
+    # Not every application ends in a loan: some KYC-passed users apply and are declined, and some approved
+    # applicants never draw, so the funnel narrows at each step (applied > approved > drawn).
+    passed_t = np.full(pop.size, -1, dtype=np.int64)
+    passed_t[outcome_user[pop.kyc[outcome_user] == PASSED]] = outcome_t[pop.kyc[outcome_user] == PASSED]
+    not_borrowing = np.setdiff1d(everyone[passed_t >= 0], borrower)
+    applicant = not_borrowing[rng.random(not_borrowing.size) < NON_BORROWER_APPLY_P]
+    applied_t = passed_t[applicant] + rng.integers(3600, 20 * SECONDS_PER_DAY, size=applicant.size)
+    in_window = applied_t < window.end
+    applicant, applied_t = applicant[in_window], applied_t[in_window]
+    approved = rng.random(applicant.size) < APPROVED_NOT_DRAWN_P
+    approved_user = applicant[approved]
+    approved_t = applied_t[approved] + rng.integers(300, 3 * 3600, size=approved_user.size)
     signup_channel = lookup(c.CHANNELS, pl.Series(pop.channel_idx))
     no_device = np.full(pop.size, -1)
     return pl.concat(
@@ -175,6 +190,9 @@ def _funnel(rng: np.random.Generator, pop: Population, transactions: pl.DataFram
             _frame(pop.risk_assessed_s[assessed], "risk_assessment", assessed, no_device[assessed], "direct", risk_json),
             _frame(apply_t, "loan_apply", borrower, no_device[borrower], "direct", "{}"),
             _frame(approve_t, "loan_approved", borrower, no_device[borrower], "direct", "{}"),
+            _frame(applied_t, "loan_apply", applicant, no_device[applicant], "direct", "{}"),
+            _frame(np.minimum(approved_t, window.end - 1), "loan_approved", approved_user, no_device[approved_user],
+                   "direct", "{}"),
         ]
     )
 

@@ -17,7 +17,6 @@ from sampledata.formats import (
     padded_id,
 )
 
-PRE_WINDOW_SIGNUP_SHARE = 0.3
 MINOR_SHARE = 0.01
 UNKNOWN_BIRTH_SHARE = 0.03
 NEVER = np.iinfo(np.int64).max
@@ -139,12 +138,12 @@ def _signup_times(rng: np.random.Generator, type_idx: np.ndarray, window: Window
     growth = 1.0 + 0.6 * np.arange(window.days) / max(window.days - 1, 1)
     weekday_boost = np.where(np.arange(window.days) % 7 >= 5, 1.15, 1.0)
     weights = growth * weekday_boost
+    # Every sign-up falls inside the data window, as transactions, events, spend and loans do: a cohort of
+    # every age up to the window's length, and no sign-up whose activity the data cannot show.
     day = rng.choice(window.days, size=users, p=weights / weights.sum())
-    before = rng.random(users) < PRE_WINDOW_SIGNUP_SHARE
-    day = np.where(before, -rng.integers(1, 366, size=users), day)
     # Lapsed users must have had time to be active before going quiet.
     lapsed = type_idx == c.TYPE_NAMES.index("lapsed_credit_user")
-    early = rng.integers(-120, max(2, int(0.35 * window.days)), size=users)
+    early = rng.integers(0, max(1, int(0.5 * window.days)), size=users)
     day = np.where(lapsed, early, day)
     return window.start + day * SECONDS_PER_DAY + diurnal_seconds(rng, users)
 

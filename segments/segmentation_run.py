@@ -25,12 +25,13 @@ PERSONA_K_VALUES = (3, 4, 5, 6, 7, 8)
 # RMS distance per feature, in robust standard deviations, beyond which a new cluster is a new persona.
 MAX_CENTROID_DISTANCE = 1.0
 
-PERSONA_SCHEMA = {"persona_id": pl.Int64, "persona_name": pl.Utf8, "description": pl.Utf8, "users": pl.Int64,
-                  "share": pl.Float64, "top_features": pl.Utf8, "status": pl.Utf8}
+PERSONA_SCHEMA = {"persona_id": pl.Int64, "persona_name": pl.Utf8, "persona_name_zh": pl.Utf8, "description": pl.Utf8,
+                  "description_zh": pl.Utf8, "users": pl.Int64, "share": pl.Float64, "never_bought_share": pl.Float64,
+                  "top_features": pl.Utf8, "status": pl.Utf8}
 EVIDENCE_SCHEMA = {"k": pl.Int64, "silhouette": pl.Float64, "stability": pl.Float64, "inertia": pl.Float64,
                    "chosen": pl.Boolean}
-REGISTRY_SCHEMA = {"persona_id": pl.Int64, "persona_name": pl.Utf8, "first_seen_as_of": pl.Date,
-                   "last_seen_as_of": pl.Date, "status": pl.Utf8}
+REGISTRY_SCHEMA = {"persona_id": pl.Int64, "persona_name": pl.Utf8, "persona_name_zh": pl.Utf8,
+                   "first_seen_as_of": pl.Date, "last_seen_as_of": pl.Date, "status": pl.Utf8}
 HISTORY_COLUMNS = ("as_of", "user_id", "persona_id", "persona_name", "rfm_segment", "lifecycle_stage")
 
 
@@ -52,7 +53,8 @@ class SegmentationResult:
 
 
 def segment_users(profile: pl.DataFrame, history_days: int, as_of: dt.date,
-                  previous_centroids: pl.DataFrame | None, registry: pl.DataFrame | None) -> SegmentationResult:
+                  previous_centroids: pl.DataFrame | None, registry: pl.DataFrame | None,
+                  currency: str = "CNY") -> SegmentationResult:
     """Score RFM, cluster users into personas, and match the personas to the previous run's.
 
     Args:
@@ -61,12 +63,16 @@ def segment_users(profile: pl.DataFrame, history_days: int, as_of: dt.date,
         as_of: the analysis date (persona first/last seen dates).
         previous_centroids: the previous run's `marts.persona_centroids`, None on the first run.
         registry: every persona id ever issued (`marts.persona_registry`), None on the first run.
+        currency: ISO code of the data's money, for persona descriptions.
 
     Returns:
         The tables of the run. With fewer than `MIN_USERS_TO_CLUSTER` users no personas are computed
         (noted), and the previous centroids and registry are kept so identities survive the small run.
     """
     registry = registry if registry is not None else pl.DataFrame(schema=REGISTRY_SCHEMA)
+    if "persona_name_zh" not in registry.columns:  # a registry written before names were kept in Chinese too
+        registry = registry.with_columns(pl.lit(None, dtype=pl.Utf8).alias("persona_name_zh"))
+    registry = registry.select(list(REGISTRY_SCHEMA)).cast(REGISTRY_SCHEMA)
     notes: list[str] = []
     rfm = score_rfm(profile.with_columns(pl.col("total_amount").cast(pl.Float64)))
     features = behaviour_features(profile, int(history_days))
@@ -76,8 +82,11 @@ def segment_users(profile: pl.DataFrame, history_days: int, as_of: dt.date,
         match = match_personas(previous_centroids, clusterer.cluster_centers_, clusterer.scaler_,
                                MAX_CENTROID_DISTANCE, next_id=next_id)
         labels = pl.Series("persona_id", match.ids).gather(clusterer.labels_ - 1)
+        purchased = profile.select(pl.col("txn_count").fill_null(0) > 0).to_series()
         personas = carry_names(
-            describe_personas(features, labels, PERSONA_FEATURES, scaler=clusterer.scaler_), match.changes, registry)
+            describe_personas(features, labels, PERSONA_FEATURES, scaler=clusterer.scaler_, purchased=purchased,
+                              currency=currency),
+            match.changes, registry)
         evidence = clusterer.evidence_
         centroids = centroid_table(clusterer.scaler_, clusterer.cluster_centers_, match.ids)
         changes = match.changes
@@ -102,21 +111,30 @@ def segment_users(profile: pl.DataFrame, history_days: int, as_of: dt.date,
 
 
 def carry_names(personas: pl.DataFrame, changes: pl.DataFrame, registry: pl.DataFrame) -> pl.DataFrame:
-    """Kept personas keep their registered names; a new name equal to a kept one gets its id appended."""
+    """Kept personas keep their registered names (in both languages); a new name equal to a kept one gets its id
+    appended."""
+    # A name registered before names were generated in both languages (no Chinese name) came from older naming
+    # rules, which could name a persona for what few of its members do: it is named afresh, once.
     kept_names = (
         changes.filter(pl.col("status") == "kept").select("persona_id")
-        .join(registry.select("persona_id", pl.col("persona_name").alias("kept_name")), on="persona_id")
+        .join(registry.filter(pl.col("persona_name_zh").is_not_null())
+              .select("persona_id", pl.col("persona_name").alias("kept_name"),
+                      pl.col("persona_name_zh").alias("kept_name_zh")), on="persona_id")
     )
     named = (
         personas.join(kept_names, on="persona_id", how="left")
         .join(changes.select("persona_id", "status"), on="persona_id", how="left")
-        .with_columns(pl.coalesce("kept_name", "persona_name").alias("persona_name"))
+        .with_columns(pl.coalesce("kept_name", "persona_name").alias("persona_name"),
+                      pl.when(pl.col("kept_name").is_not_null()).then(pl.col("kept_name_zh"))
+                      .fill_null(pl.col("persona_name_zh")).alias("persona_name_zh"))
     )
     taken = set(named.filter(pl.col("kept_name").is_not_null())["persona_name"].to_list())
+    clash = pl.col("kept_name").is_null() & pl.col("persona_name").is_in(list(taken))
     return named.with_columns(
-        pl.when(pl.col("kept_name").is_null() & pl.col("persona_name").is_in(list(taken)))
-        .then(pl.format("{} (persona {})", "persona_name", "persona_id"))
-        .otherwise(pl.col("persona_name")).alias("persona_name")
+        pl.when(clash).then(pl.format("{} (persona {})", "persona_name", "persona_id"))
+        .otherwise(pl.col("persona_name")).alias("persona_name"),
+        pl.when(clash).then(pl.format("{}（画像 {}）", "persona_name_zh", "persona_id"))
+        .otherwise(pl.col("persona_name_zh")).alias("persona_name_zh"),
     ).select(list(PERSONA_SCHEMA)).sort("persona_id")
 
 
@@ -124,7 +142,7 @@ def updated_registry(registry: pl.DataFrame, personas: pl.DataFrame, changes: pl
                      as_of: dt.date) -> pl.DataFrame:
     """Every persona id ever issued: current ones active (seen at `as_of`), vanished ones `gone`."""
     current = personas.select(
-        "persona_id", "persona_name", pl.lit(as_of).alias("first_seen_as_of"),
+        "persona_id", "persona_name", "persona_name_zh", pl.lit(as_of).alias("first_seen_as_of"),
         pl.lit(as_of).alias("last_seen_as_of"), pl.lit("active").alias("status"))
     gone = changes.filter(pl.col("status") == "gone")["persona_id"]
     earlier = registry.filter(~pl.col("persona_id").is_in(current["persona_id"].implode()))

@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAIN_PACKAGES = ["activity", "ingest", "quality", "warehouse", "segments", "value", "channels", "campaigns", "dashboards",
-                   "sampledata", "file_schemas"]
+                   "sampledata", "file_schemas", "metrics"]
 
 
 def imported_modules(package: str) -> dict[str, set[str]]:
@@ -44,7 +44,7 @@ def test_only_pipelines_build_definitions():
 
 
 PROJECT_PACKAGES = ["assets", "ingest", "quality", "warehouse", "segments", "value", "channels", "campaigns",
-                    "dashboards", "sampledata", "pipelines", "activity", "file_schemas"]
+                    "dashboards", "sampledata", "pipelines", "activity", "file_schemas", "metrics"]
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:

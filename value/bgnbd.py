@@ -111,8 +111,10 @@ def _purchases_if_alive(r, alpha, a, b, x, t_cal, horizon) -> NDArray[np.float64
     else:
         result = _purchases_if_alive_regular(r, alpha, a, b, x, t_cal, horizon)
     # scipy's hyp2f1 returns NaN for very large r (near-homogeneous purchase rates), which the
-    # optimiser reaches on data without rate heterogeneity; integrate numerically there.
-    failed = ~np.isfinite(result)
+    # optimiser reaches on data without rate heterogeneity, and loses every digit for very large a and b
+    # (a drop-out probability the same for everybody: data with almost no drop-out yet, where the
+    # likelihood is flat along a + b), returning 0 for a positive horizon; integrate numerically there.
+    failed = ~np.isfinite(result) | ((horizon > 0) & (result <= 0))
     if np.any(failed):
         result = result.copy()
         result[failed] = _purchases_if_alive_by_quadrature(r, alpha, a, b, x[failed], t_cal[failed], horizon[failed])
@@ -123,11 +125,15 @@ def _purchases_if_alive_by_quadrature(r, alpha, a, b, x, t_cal, horizon) -> NDAr
     """The same expectation as an integral over the drop-out probability p ~ Beta(a, b + x).
 
     Given p and the posterior rate, expected purchases are E[(1 - exp(-lambda p t)) / p]; with
-    lambda ~ Gamma(r + x, alpha + T) this is (1 - (1 + p t / (alpha + T))^-(r + x)) / p. The
-    substitution u = p^a removes the p^(a-1) singularity of the Beta density at 0.
+    lambda ~ Gamma(r + x, alpha + T) this is (1 - (1 + p t / (alpha + T))^-(r + x)) / p. For a < 1 the
+    substitution u = p^a removes the p^(a-1) singularity of the Beta density at 0; for a >= 1 the
+    density is bounded and the integral runs over p itself, on the part of (0, 1) where the Beta
+    density lives (its mean ± 12 standard deviations), so a nearly degenerate Beta is not missed.
     """
     scaled_horizon = horizon / (alpha + t_cal)
     shape = r + x
+    if a >= 1.0:
+        return _integral_over_p(a, b + x, shape, scaled_horizon)
     log_norm = gammaln(a + b + x) - gammaln(a + 1.0) - gammaln(b + x)
 
     def integrand(u: float) -> NDArray[np.float64]:
@@ -141,6 +147,32 @@ def _purchases_if_alive_by_quadrature(r, alpha, a, b, x, t_cal, horizon) -> NDAr
     return integral
 
 
+def _integral_over_p(a: float, b: NDArray[np.float64], shape: NDArray[np.float64],
+                     scaled_horizon: NDArray[np.float64]) -> NDArray[np.float64]:
+    """E[(1 - (1 + p s)^-shape) / p] for p ~ Beta(a, b) (a >= 1), elementwise over b, shape and s."""
+    result = np.empty_like(scaled_horizon)
+    # Customers with the same b (= b + x) share the Beta density: integrate once per distinct value.
+    for value in np.unique(b):
+        rows = b == value
+        mean = a / (a + value)
+        sd = np.sqrt(a * value / ((a + value) ** 2 * (a + value + 1.0)))
+        low, high = max(mean - 12.0 * sd, 0.0), min(mean + 12.0 * sd, 1.0)
+        log_norm = gammaln(a + value) - gammaln(a) - gammaln(value)
+        row_shape, row_horizon = shape[rows], scaled_horizon[rows]
+
+        def integrand(p: float, beta: float = value, norm: float = log_norm,
+                      k: NDArray[np.float64] = row_shape, s: NDArray[np.float64] = row_horizon) -> NDArray[np.float64]:
+            if p <= 0.0:
+                return np.exp(norm) * k * s if a == 1.0 else np.zeros_like(s)
+            if p >= 1.0:
+                return np.zeros_like(s)
+            density = np.exp(norm + (a - 1.0) * np.log(p) + (beta - 1.0) * np.log1p(-p))
+            return density * -np.expm1(-k * np.log1p(p * s)) / p
+
+        result[rows], _ = quad_vec(integrand, low, high, epsrel=1e-10)
+    return result
+
+
 def _purchases_if_alive_regular(r, alpha, a, b, x, t_cal, horizon) -> NDArray[np.float64]:
     # The paper's term ((alpha+T)/(alpha+T+t))^(r+x) * 2F1(r+x, b+x; a+b+x-1; z) is rewritten
     # with Euler's transformation as (1-z)^(a-1) * 2F1(a+b-1-r, a-1; a+b+x-1; z): the original
@@ -148,9 +180,11 @@ def _purchases_if_alive_regular(r, alpha, a, b, x, t_cal, horizon) -> NDArray[np
     # transformed one keeps both factors of moderate size.
     z = horizon / (alpha + t_cal + horizon)
     c = a + b + x - 1.0
-    hypergeometric = hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
-    decay = np.exp((a - 1.0) * np.log1p(-z))
-    result = c / (a - 1.0) * (1.0 - decay * hypergeometric)
+    # Where the closed form breaks down (NaN, inf times 0) the caller integrates numerically instead.
+    with np.errstate(invalid="ignore", over="ignore"):
+        hypergeometric = hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
+        decay = np.exp((a - 1.0) * np.log1p(-z))
+        result = c / (a - 1.0) * (1.0 - decay * hypergeometric)
     return np.where(horizon > 0, result, 0.0)
 
 

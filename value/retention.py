@@ -20,6 +20,11 @@ def cohort_retention(
     after ``as_of``, or by users absent from ``users`` are not counted; users whose
     ``cohort_date`` is after ``as_of`` have no elapsed period and do not appear.
 
+    Purchases are known from the first purchase date in ``purchases`` on: a period that ends before it
+    (a cohort that signed up before the purchase history begins) has null ``retained``,
+    ``retention_rate`` and revenue, never 0. ``period_complete`` says whether the period had fully
+    elapsed by ``as_of`` (the latest period of every cohort usually has not).
+
     Args:
         users: ``user_id`` and ``cohort_date`` (local ``pl.Date``), one row per user.
         purchases: ``user_id`` and ``txn_date`` (local ``pl.Date``), completed purchases; with a
@@ -30,9 +35,10 @@ def cohort_retention(
 
     Returns:
         One row per cohort x period, sorted: ``cohort`` (str), ``period`` (Int64), ``users``
-        (Int64), ``retained`` (Int64), ``retention_rate`` (Float64), and with revenue ``revenue``
-        (Float64) and ``revenue_retention`` (Float64, revenue over the cohort's period-0 revenue; null
-        when that is zero). Every elapsed period is present, with 0 retained when nobody purchased.
+        (Int64), ``retained`` (Int64), ``retention_rate`` (Float64), ``period_complete`` (Boolean), and
+        with revenue ``revenue`` (Float64) and ``revenue_retention`` (Float64, revenue over the cohort's
+        period-0 revenue; null when that is zero or unknown). Every elapsed period is present, with 0
+        retained when nobody purchased and null when the period lies before the purchase history.
     """
     if period not in _PERIODS:
         raise ValueError(f"period must be one of {_PERIODS}, got {period!r}")
@@ -76,19 +82,28 @@ def cohort_retention(
         )
     )
     label_format = "%Y-%m" if period == "month" else "%Y-%m-%d"
+    history_from = purchases.select(pl.col("txn_date").filter(pl.col("txn_date") <= as_of).min()).item()
+    step = "mo" if period == "month" else "w"
+    # The first day after the period: period k of a cohort runs from its start to the day before this.
+    period_after = pl.col("cohort_start").dt.offset_by(pl.format("{}" + step, pl.col("period") + 1))
+    known = pl.lit(history_from is not None) & (period_after > pl.lit(history_from, dtype=pl.Date))
     table = (
         grid.join(active, on=["cohort_start", "period"], how="left")
-        .with_columns(pl.col("retained").fill_null(0))
+        .with_columns(
+            pl.when(known).then(pl.col("retained").fill_null(0)).alias("retained"),
+            (period_after <= pl.lit(as_of) + pl.duration(days=1)).alias("period_complete"),
+            known.alias("_known"),
+        )
         .sort("cohort_start", "period")
     )
     revenue_columns = []
     if has_revenue:
         # Revenue retention compares each period with the cohort's first period, as finance teams read it.
         first_period_revenue = pl.col("revenue").filter(pl.col("period") == 0).first().over("cohort_start")
+        revenue = pl.when(pl.col("_known")).then(pl.col("revenue").fill_null(0.0))
         revenue_columns = [
-            pl.col("revenue").fill_null(0.0),
-            (pl.col("revenue").fill_null(0.0) / pl.when(first_period_revenue > 0).then(first_period_revenue))
-            .alias("revenue_retention"),
+            revenue.alias("revenue"),
+            (revenue / pl.when(first_period_revenue > 0).then(first_period_revenue)).alias("revenue_retention"),
         ]
     return table.select(
         pl.col("cohort_start").dt.strftime(label_format).alias("cohort"),
@@ -96,6 +111,7 @@ def cohort_retention(
         "users",
         "retained",
         (pl.col("retained") / pl.col("users")).cast(pl.Float64).alias("retention_rate"),
+        "period_complete",
         *revenue_columns,
     )
 

@@ -22,7 +22,7 @@ import polars as pl
 from dashboards.availability import unavailable_reason
 from dashboards.figures import PALETTE, base_layout
 from dashboards.html import Section, table_html
-from dashboards.labels import label
+from dashboards.labels import label, rule_label
 from dashboards.privacy import all_suppressed_reason, hidden_note
 from dashboards.page_settings import DashboardSettings
 
@@ -68,7 +68,7 @@ def _shown_campaigns(marts: Marts, settings: DashboardSettings) -> tuple[list[st
 def _step_label(step: str, language: str) -> str:
     if step in ("audience", "holdout"):
         return label(f"step_{step}", language)
-    return step
+    return rule_label(step, language)
 
 
 def _no_sends(marts: Marts) -> bool:
@@ -129,11 +129,15 @@ def funnel_sections(marts: Marts, settings: DashboardSettings) -> list[Section]:
         drawn = [(name, value) for name, value in zip(names, remaining, strict=True)
                  if value == 0 or value >= settings.min_group_size]
         fig = go.Figure(go.Funnel(
-            y=[name for name, _ in drawn], x=[value for _, value in drawn], textinfo="value+percent initial",
-            marker={"color": PALETTE[0]},
+            y=[name for name, _ in drawn], x=[value for _, value in drawn],
+            texttemplate="%{value:,}<br>%{percentInitial:.0%}",
+            marker={"color": PALETTE[0]}, customdata=[step for step, value in zip(steps["step"].to_list(), remaining,
+                                                                                   strict=True)
+                                                      if value == 0 or value >= settings.min_group_size],
         ))
         base_layout(fig, f"{heading} · {source}", label("axis_people_remaining", lang), label("axis_step", lang))
         fig.update_layout(height=max(360, 90 + 42 * len(drawn)), showlegend=False)
+        fig.update_yaxes(automargin=True)
         cells = [
             (name, count_text(rem, settings), count_text(exc, settings), count_text(fail, settings))
             for name, rem, exc, fail in zip(names, remaining, steps["excluded"].to_list(), steps["failing"].to_list(),

@@ -1,4 +1,4 @@
-"""Executive page: KPI tiles, daily trends, retention, channel ROI, lifecycle and personas."""
+"""Executive page: headline tiles against targets, daily trends, retention, channel return, lifecycle, personas."""
 
 from __future__ import annotations
 
@@ -14,43 +14,38 @@ from dashboards.figures import (
     lifecycle_stage_figure,
     money_timeseries_figure,
     persona_size_figure,
+    reported_model,
 )
 from dashboards.html import Section
-from dashboards.kpis import KPI_DAILY_COLUMNS, compute_kpi_summary
-from dashboards.labels import label
-from dashboards.privacy import all_suppressed_reason, hidden_note, suppress_small_groups
+from dashboards.kpis import EXECUTIVE_TILES, METRIC_VALUES_COLUMNS, headline_tiles
+from dashboards.labels import label, value_label
+from dashboards.metric_text import window_text
 from dashboards.page_settings import DashboardSettings
-from dashboards.tiles import kpi_tiles_html
+from dashboards.privacy import all_suppressed_reason, hidden_note, suppress_small_groups
+from dashboards.tiles import definitions_html, tiles_html
 
 SLUG = "executive"
 TITLE_KEY = "page_executive"
 
-# Last touch is what most finance marketing teams report on; other models belong on the channel page.
-PREFERRED_ATTRIBUTION_MODEL = "last_touch"
+KPI_DAILY_COLUMNS = ["date", "new_users", "active_users", "transacting_users", "txn_amount", "revenue"]
 
 Marts = Mapping[str, pl.DataFrame | None]
 
 
-def _average_ltv(marts: Marts, settings: DashboardSettings) -> float | None:
-    if unavailable_reason(marts, "user_clv", ["clv"], settings.language) is not None:
-        return None
-    clv = marts["user_clv"]["clv"].cast(pl.Float64).drop_nulls()
-    # An average over a handful of people would reveal individuals' values.
-    return float(clv.mean()) if clv.len() >= settings.min_group_size else None
-
-
 def kpi_section(marts: Marts, settings: DashboardSettings) -> Section:
-    """KPI tiles over the latest 7 and 30 days."""
-    heading = label("kpis", settings.language)
-    reason = unavailable_reason(marts, "kpi_daily", KPI_DAILY_COLUMNS, settings.language)
+    """Headline tiles: the month to date against the same days of the month before, and the targets."""
+    lang = settings.language
+    heading = label("kpis", lang)
+    reason = unavailable_reason(marts, "metric_values", METRIC_VALUES_COLUMNS, lang)
     if reason:
         return Section(heading, unavailable=(reason,))
-    summary = compute_kpi_summary(marts["kpi_daily"], _average_ltv(marts, settings), dict(settings.targets))
-    return Section(heading, body_html=kpi_tiles_html(summary, settings))
+    tiles = headline_tiles(marts["metric_values"], EXECUTIVE_TILES, dict(settings.targets))
+    return Section(heading, body_html=tiles_html(tiles, settings) + definitions_html(tiles, settings),
+                   explain=(label("explain_like_for_like", lang), label("explain_ltv_vs_roas", lang)))
 
 
 def trend_sections(marts: Marts, settings: DashboardSettings) -> list[Section]:
-    """Daily acquisition/activity and money charts."""
+    """Daily acquisition/activity and money charts over the window the data covers."""
     lang = settings.language
     acquisition = label("chart_acquisition", lang)
     money = label("chart_money", lang)
@@ -58,9 +53,11 @@ def trend_sections(marts: Marts, settings: DashboardSettings) -> list[Section]:
     if reason:
         return [Section(acquisition, unavailable=(reason,)), Section(money, unavailable=(reason,))]
     kpi_daily = marts["kpi_daily"]
+    window = window_text("daily_active_users", settings)
     return [
-        Section(acquisition, figure=acquisition_activity_figure(kpi_daily, settings)),
-        Section(money, figure=money_timeseries_figure(kpi_daily, settings)),
+        Section(acquisition, figure=acquisition_activity_figure(kpi_daily, settings),
+                notes=(window,), explain=(label("explain_month_end", lang),)),
+        Section(money, figure=money_timeseries_figure(kpi_daily, settings), notes=(window,)),
     ]
 
 
@@ -75,14 +72,15 @@ def cohort_section(marts: Marts, settings: DashboardSettings) -> Section:
     if "cohort_basis" in retention.columns:
         retention = retention.filter(pl.col("cohort_basis") == "signup")
     shown = suppress_small_groups(retention, ["cohort"], "users", settings.min_group_size)
-    notes = hidden_note(shown.hidden_groups, "hidden_cohorts", settings)
+    notes = (window_text("retention_rate", settings), label("note_partial_month", settings.language),
+             *hidden_note(shown.hidden_groups, "hidden_cohorts", settings))
     if shown.kept.height == 0:
         return Section(heading, unavailable=(all_suppressed_reason(settings),), notes=notes)
     return Section(heading, figure=cohort_retention_figure(shown.kept, settings), notes=notes)
 
 
 def channel_section(marts: Marts, settings: DashboardSettings) -> Section:
-    """Spend and attributed revenue per channel for one attribution model."""
+    """Spend and first-purchase revenue per channel, under the model the channel page reports."""
     lang = settings.language
     heading = label("chart_channel", lang)
     columns = ["channel", "attribution_model", "spend", "conversions", "revenue", "roas"]
@@ -90,20 +88,22 @@ def channel_section(marts: Marts, settings: DashboardSettings) -> Section:
     if reason:
         return Section(heading, unavailable=(reason,))
     channel_roi = marts["channel_roi"]
-    models = sorted(channel_roi["attribution_model"].drop_nulls().unique().to_list())
-    model = PREFERRED_ATTRIBUTION_MODEL if PREFERRED_ATTRIBUTION_MODEL in models else (models or [""])[0]
+    model = reported_model(channel_roi)
     rows = channel_roi.filter(pl.col("attribution_model") == model)
     if rows.height == 0:
         return Section(heading, unavailable=(label("reason_no_model", lang, model=model),))
+    if rows["spend"].sum() == 0:
+        return Section(heading, unavailable=(label("reason_no_spend", lang),))
     shown = suppress_small_groups(rows, ["channel"], "conversions", settings.min_group_size)
-    notes = hidden_note(shown.hidden_groups, "hidden_channels", settings)
+    notes = (window_text("roas", settings), *hidden_note(shown.hidden_groups, "hidden_channels", settings))
     if shown.kept.height == 0:
         return Section(heading, unavailable=(all_suppressed_reason(settings),), notes=notes)
-    return Section(heading, figure=channel_roi_figure(shown.kept, settings, model), notes=notes)
+    return Section(heading, figure=channel_roi_figure(shown.kept, settings, model), notes=notes,
+                   explain=(label("explain_roas_first_purchase", lang, model=value_label("model", model, lang)),))
 
 
 def lifecycle_section(marts: Marts, settings: DashboardSettings) -> Section:
-    """User counts per lifecycle stage."""
+    """User counts per lifecycle stage at the as-of date."""
     heading = label("chart_lifecycle", settings.language)
     reason = unavailable_reason(marts, "user_profile", ["lifecycle_stage"], settings.language)
     if reason:
@@ -114,7 +114,8 @@ def lifecycle_section(marts: Marts, settings: DashboardSettings) -> Section:
         .agg(pl.len().cast(pl.Int64).alias("users"))
     )
     shown = suppress_small_groups(counts, ["lifecycle_stage"], "users", settings.min_group_size)
-    notes = hidden_note(shown.hidden_groups, "hidden_stages", settings)
+    notes = (window_text("lifecycle_users", settings, window="at_as_of"),
+             *hidden_note(shown.hidden_groups, "hidden_stages", settings))
     if shown.kept.height == 0:
         return Section(heading, unavailable=(all_suppressed_reason(settings),), notes=notes)
     return Section(heading, figure=lifecycle_stage_figure(shown.kept, settings), notes=notes)
@@ -129,7 +130,7 @@ def persona_section(marts: Marts, settings: DashboardSettings) -> Section:
     persona = marts["persona"]
     group = "persona_id" if "persona_id" in persona.columns else "persona_name"
     shown = suppress_small_groups(persona, [group], "users", settings.min_group_size)
-    notes = hidden_note(shown.hidden_groups, "hidden_personas", settings)
+    notes = (window_text("persona_users", settings), *hidden_note(shown.hidden_groups, "hidden_personas", settings))
     if shown.kept.height == 0:
         return Section(heading, unavailable=(all_suppressed_reason(settings),), notes=notes)
     return Section(heading, figure=persona_size_figure(shown.kept, settings), notes=notes)

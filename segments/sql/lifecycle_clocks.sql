@@ -1,7 +1,9 @@
 -- The same clocks as marts.user_profile, taken at each snapshot date (every month end, and the as-of
 -- date) instead of the as-of date; users with the same clocks at a snapshot are counted together.
+-- Stages are read from purchases, so month ends start with the purchase history: before it, every user would
+-- look as if they had never bought (a year of "churned" that the data cannot show).
 WITH w AS (SELECT as_of FROM core.analysis_window),
-bounds AS (SELECT min(CAST(signup_at AS DATE)) AS first_day FROM staged.users),
+bounds AS (SELECT min(txn_date) AS first_day FROM core.purchases),
 snapshots AS (
     -- Month ends are the days before month starts: stepping month ends directly drifts (Feb 28 -> Mar 28).
     SELECT CAST(d - INTERVAL 1 DAY AS DATE) AS snapshot_date

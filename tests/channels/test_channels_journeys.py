@@ -136,11 +136,39 @@ def test_non_converting_paths_are_the_window_before_the_cutoff_of_users_who_neve
     )
     # u1, u2, u3, u5 converted (their later touches are not null paths); t12 has no user.
     assert _paths(paths) == {"u4": ["display"], "u6": ["search", "email"]}
-    assert paths.columns == ["path_id", "user_id", "touchpoint_id", "occurred_at", "channel", "touch_type",
-                             "position", "touches"]
+    assert paths.columns == ["path_id", "user_id", "anonymous_id", "touchpoint_id", "occurred_at", "channel",
+                             "touch_type", "position", "touches"]
     u6 = paths.filter(pl.col("user_id") == "u6")
     assert u6["touchpoint_id"].to_list() == ["t21", "t20"]
     assert (u6["position"].to_list(), u6["touches"].to_list()) == ([1, 2], [2, 2])
     assert paths["path_id"].n_unique() == 2
     early = build_non_converting_paths(scenario_touchpoints(), scenario_conversions(), cutoff=at(5))
     assert early.is_empty()
+
+
+def test_anonymous_journeys_that_no_event_tied_to_a_user_are_null_paths_of_their_own() -> None:
+    visitors = touchpoints(
+        [
+            ("t30", None, at(10), "search", "click"),
+            ("t31", None, at(12), "social", "click"),
+            ("t32", None, at(11), "email", "click"),
+            ("t33", None, at(13), "display", "click"),  # neither a user nor an anonymous id: dropped
+            ("t34", None, at(20), "display", "click"),  # the anonymous id of a converted user, stitched
+        ]
+    ).with_columns(pl.Series("anonymous_id", ["a1", "a1", "a2", None, "a9"]))
+    known = scenario_touchpoints().with_columns(pl.lit(None, dtype=pl.String).alias("anonymous_id"))
+    # Stitching gave t34 its user (u1, who converted): it is that user's touch, not a visitor's.
+    resolved = pl.concat([known, visitors]).with_columns(
+        pl.when(pl.col("touchpoint_id") == "t34").then(pl.lit("u1")).otherwise(pl.col("user_id")).alias("user_id"))
+
+    paths = build_non_converting_paths(resolved, scenario_conversions(), cutoff=at(31), lookback_days=30)
+
+    by_path = paths.group_by("path_id", maintain_order=True).agg(
+        pl.col("user_id").first(), pl.col("anonymous_id").first(), pl.col("channel"))
+    assert by_path.select("user_id", "anonymous_id", "channel").rows() == [
+        ("u4", None, ["display"]), (None, "a1", ["search", "social"]), (None, "a2", ["email"])]
+    assert paths["path_id"].to_list() == [0, 1, 1, 2]
+    assert paths.filter(pl.col("anonymous_id") == "a1")["position"].to_list() == [1, 2]
+    # Without an anonymous_id column only known users have null paths, as before.
+    assert _paths(build_non_converting_paths(resolved.drop("anonymous_id"), scenario_conversions(), at(31))) == {
+        "u4": ["display"]}

@@ -66,9 +66,10 @@ def test_last_touch_arithmetic_and_null_rules(roi: pl.DataFrame) -> None:
         "ltv": 100.0, "ltv_to_cac": 0.5,
     }
     email = _row(roi, "last_touch", "email")
-    # Zero spend: cac is 0, roas and ltv_to_cac undefined; u5 (no clv) is left out of ltv.
+    # Zero spend: no acquisition cost to state (not a cost of 0), roas and ltv_to_cac undefined; u5 (no clv) is
+    # left out of ltv.
     assert (email["spend"], email["conversions"], email["revenue"]) == (0.0, 2.0, 120.0)
-    assert (email["cac"], email["roas"]) == (0.0, None)
+    assert (email["cac"], email["roas"]) == (None, None)
     assert (email["ltv"], email["ltv_to_cac"]) == (400.0, None)
     search = _row(roi, "last_touch", "search")
     # Spend without conversions: cac undefined, roas 0, no credited users so no ltv.

@@ -13,22 +13,54 @@ SMALL_STAGE = "reactivated"
 SMALL_PERSONA = "Tiny niche"
 
 
+AS_OF = date(2026, 10, 30)
+
+
 def kpi_daily(days: int = 60, seed: int = 1) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     start = date(2026, 9, 1)
     active = rng.integers(800, 1200, days)
+    new_users = rng.integers(40, 90, days)
     return pl.DataFrame(
         {
             "date": [start + timedelta(days=offset) for offset in range(days)],
-            "new_users": rng.integers(40, 90, days),
+            "new_users": new_users,
+            "new_customers": (new_users * 0.6).astype(np.int64),
+            "activated_7d": [int(n * 0.5) if day < days - 6 else None for day, n in enumerate(new_users)],
             "active_users": active,
             "transacting_users": (active * rng.uniform(0.2, 0.4, days)).astype(np.int64),
+            "transactions": (active * 0.5).astype(np.int64),
             "txn_amount": rng.uniform(200_000, 400_000, days).round(2),
             "revenue": rng.uniform(4_000, 9_000, days).round(2),
             "spend": rng.uniform(3_000, 6_000, days).round(2),
         },
-        schema_overrides={"new_users": pl.Int64, "active_users": pl.Int64, "transacting_users": pl.Int64},
+        schema_overrides={"new_users": pl.Int64, "active_users": pl.Int64, "transacting_users": pl.Int64,
+                          "activated_7d": pl.Int64},
     )
+
+
+# (metric, current, previous) of the synthetic headline; dates of the month to date at AS_OF.
+HEADLINE = {
+    "new_users": (1800.0, 1700.0), "new_customers": (1080.0, 1100.0), "activation_rate": (0.52, 0.5),
+    "active_users": (9000.0, 8800.0), "transacting_users": (3000.0, 2900.0), "month1_retention": (0.41, 0.44),
+    "txn_amount": (9e6, 8.5e6), "revenue": (190_000.0, 180_000.0), "spend": (130_000.0, 120_000.0),
+    "cac": (130_000.0 / 1080, 120_000.0 / 1100), "ltv": (900.0, 880.0),
+    "ltv_to_cac": (900.0 / (130_000.0 / 1080), 880.0 / (120_000.0 / 1100)),
+}
+
+
+def metric_values(headline: dict[str, tuple[float | None, float | None]] | None = None) -> pl.DataFrame:
+    """The headline mart at AS_OF (October 1–30 against September 1–30), September fully in the data."""
+    rows = []
+    for metric_id, (current, previous) in (headline or HEADLINE).items():
+        cohort = metric_id == "month1_retention"
+        rows.append((metric_id, "current", date(2026, 8, 1) if cohort else date(2026, 10, 1),
+                     date(2026, 9, 30) if cohort else AS_OF, current, True, 30 / 31))
+        rows.append((metric_id, "previous", date(2026, 7, 1) if cohort else date(2026, 9, 1),
+                     date(2026, 8, 31) if cohort else date(2026, 9, 30), previous, True, 1.0))
+    return pl.DataFrame(rows, schema={"metric": pl.String, "period": pl.String, "period_start": pl.Date,
+                                      "period_end": pl.Date, "value": pl.Float64, "complete": pl.Boolean,
+                                      "month_share": pl.Float64}, orient="row")
 
 
 def cohort_retention() -> pl.DataFrame:
@@ -37,11 +69,11 @@ def cohort_retention() -> pl.DataFrame:
     for index, (cohort, users) in enumerate(cohorts.items()):
         for period in range(len(cohorts) - index):
             retained = users if period == 0 else int(users * 0.6 / period)
-            rows.append((cohort, period, users, retained, retained / users))
+            rows.append((cohort, period, users, retained, retained / users, period < len(cohorts) - index - 1))
     return pl.DataFrame(
         rows,
         schema={"cohort": pl.String, "period": pl.Int64, "users": pl.Int64, "retained": pl.Int64,
-                "retention_rate": pl.Float64},
+                "retention_rate": pl.Float64, "period_complete": pl.Boolean},
         orient="row",
     )
 
@@ -97,6 +129,10 @@ def user_clv(users: int = 200) -> pl.DataFrame:
     )
 
 
+PERSONA_NAMES_ZH = {"Young savers": "年轻储蓄者", "Credit revolvers": "循环信贷用户", "Affluent investors": "富裕投资者",
+                    SMALL_PERSONA: "小众画像"}
+
+
 def persona() -> pl.DataFrame:
     names = ["Young savers", "Credit revolvers", "Affluent investors", SMALL_PERSONA]
     users = [90, 60, 44, 6]
@@ -105,9 +141,12 @@ def persona() -> pl.DataFrame:
         {
             "persona_id": [1, 2, 3, 4],
             "persona_name": names,
+            "persona_name_zh": [PERSONA_NAMES_ZH[name] for name in names],
             "description": [f"{name}: synthetic persona" for name in names],
+            "description_zh": [f"{PERSONA_NAMES_ZH[name]}：合成画像" for name in names],
             "users": users,
             "share": [count / total for count in users],
+            "never_bought_share": [0.0, 0.1, 0.0, 0.5],
         },
         schema_overrides={"users": pl.Int64},
     )
@@ -139,15 +178,18 @@ def lifecycle_counts() -> pl.DataFrame:
 
 
 def clv_holdout_tracking() -> pl.DataFrame:
-    weeks = list(range(1, 79))
-    actual = [sum(10 + (w % 5) for w in range(1, week + 1)) for week in weeks]
+    weeks = list(range(1, 40))
+    actual = [1000 + sum(10 + (w % 5) for w in range(1, week + 1)) for week in weeks]
+    holdout = [a - 1000 for a in actual]
     return pl.DataFrame({"week": weeks, "actual_cumulative": actual,
-                         "predicted_cumulative": [a * 1.02 for a in actual], "is_holdout": [w > 39 for w in weeks]})
+                         "predicted_cumulative": [1000 + h * 0.9 for h in holdout], "actual_holdout": holdout,
+                         "predicted_holdout": [h * 0.9 for h in holdout], "model": ["bg_nbd"] * len(weeks)})
 
 
 def clv_holdout_by_frequency() -> pl.DataFrame:
     return pl.DataFrame({"frequency_bucket": ["0", "1", "2", "3+", "7+"], "users": [900, 300, 120, 60, 4],
-                         "actual_mean": [0.2, 0.9, 1.6, 3.0, 6.0], "predicted_mean": [0.25, 0.85, 1.5, 2.8, 5.5]})
+                         "actual_mean": [0.2, 0.9, 1.6, 3.0, 6.0], "predicted_mean": [0.25, 0.85, 1.5, 2.8, 5.5],
+                         "model": ["bg_nbd"] * 5})
 
 
 def value_by_group() -> pl.DataFrame:
@@ -167,17 +209,20 @@ def clv_model() -> pl.DataFrame:
         "value": [0.243, 4.414, 0.793, 2.426, 6.25, 3.74, 15.44],
         "log_likelihood": [-9582.4] * 4 + [-4055.9] * 3,
         "customers": [2357] * 4 + [946] * 3,
+        "chosen": [True] * 7,
     })
 
 
 def channel_payback() -> pl.DataFrame:
     rows = []
-    for channel, cac, per_month, users in (("search", 300.0, 80.0, 120), ("social", 250.0, 30.0, 60),
-                                           (SMALL_CHANNEL, 100.0, 50.0, 3)):
+    for channel, cost, per_month, users in (("search", 300.0, 80.0, 120), ("social", 250.0, 30.0, 60),
+                                            (SMALL_CHANNEL, 100.0, 50.0, 3)):
         for month in range(6):
-            rows.append((channel, month, users - month, per_month * (month + 1), cac))
+            cumulative = per_month * (month + 1)
+            rows.append((channel, month, users - month, per_month, cumulative, cost, cumulative / cost))
     return pl.DataFrame(rows, schema={"acquisition_channel": pl.String, "month": pl.Int64, "users": pl.Int64,
-                                      "cumulative_revenue_per_user": pl.Float64, "cac": pl.Float64}, orient="row")
+                                      "revenue_per_user": pl.Float64, "cumulative_revenue_per_user": pl.Float64,
+                                      "spend_per_signup": pl.Float64, "recovered": pl.Float64}, orient="row")
 
 
 def channel_quality() -> pl.DataFrame:
@@ -188,7 +233,8 @@ def channel_quality() -> pl.DataFrame:
         ("search", "2026-01", 70, 0.9, 0.7, 25, 0.04, 20000.0, 285.7, 950.0, 900.0, 3.3, 2.2, None),
     ]
     schema = ["acquisition_channel", "cohort", "users", "kyc_pass_rate", "first_txn_rate", "borrowers", "default_rate",
-              "spend", "cac", "mean_clv", "mean_risk_adjusted_clv", "ltv_to_cac", "risk_adjusted_roi", "payback_months"]
+              "spend", "spend_per_signup", "mean_clv", "mean_risk_adjusted_clv", "clv_to_spend", "risk_adjusted_return",
+              "payback_months"]
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
@@ -270,6 +316,7 @@ def all_marts() -> dict[str, pl.DataFrame]:
         "segment_movement": segment_movement(),
         "channel_quality": channel_quality(),
         "kpi_daily": kpi_daily(),
+        "metric_values": metric_values(),
         "channel_roi": channel_roi(),
         "user_profile": user_profile(),
         "user_clv": user_clv(),

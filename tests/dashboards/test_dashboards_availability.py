@@ -50,7 +50,7 @@ def test_unknown_attribution_model_falls_back_to_one_that_exists(marts):
     channel = next(s for s in executive.build_sections(marts, DashboardSettings()) if s.heading == "Channel ROI")
 
     assert channel.figure is not None
-    assert channel.figure.layout.title.text == "Channel spend and attributed revenue (linear)"
+    assert channel.figure.layout.title.text == "Channel spend and first-purchase revenue (linear)"
 
 
 def test_zh_note_is_in_chinese(tmp_path: Path):
@@ -78,4 +78,4 @@ def test_channels_without_spend_get_no_roas_label(marts):
     labels = dict(zip(channel.figure.data[1].x, channel.figure.data[1].text, strict=True))
 
     assert labels["search"] == ""
-    assert labels["social"] == "ROAS 1.40"
+    assert labels["social"] == "ROAS 1.40×"

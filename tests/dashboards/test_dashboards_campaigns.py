@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from html import escape
+from html import unescape
 from pathlib import Path
 
 import polars as pl
@@ -12,7 +12,7 @@ from campaigns import load_campaign, load_template, template_path
 from campaigns.delivery.plan_records import plan_campaign
 from campaigns.results.campaign_pages import campaign_page_frames
 from dashboards import DashboardSettings, write_dashboards
-from dashboards.labels import label
+from dashboards.labels import label, rule_label
 from dashboards.pages import campaigns_page as campaigns
 from tests.dashboards import synthetic
 from tests.pipelines.campaign_warehouse import (
@@ -31,7 +31,7 @@ CELL = re.compile(r"<td[^>]*>(.*?)</td>", re.DOTALL)
 
 
 def table_rows(html: str) -> list[list[str]]:
-    return [CELL.findall(row) for row in ROW.findall(html) if "<td" in row]
+    return [[unescape(cell) for cell in CELL.findall(row)] for row in ROW.findall(html) if "<td" in row]
 
 
 def funnel_section(sections, campaign_id: str):
@@ -44,7 +44,7 @@ def test_funnel_lists_every_rule_in_order_with_its_counts(marts):
 
     rows = table_rows(section.body_html)
     expected = [[label("step_audience", "en") if step == "audience" else
-                 label("step_holdout", "en") if step == "holdout" else step,
+                 label("step_holdout", "en") if step == "holdout" else rule_label(step, "en"),
                  f"{remaining:,}", f"{excluded:,}", f"{failing:,}"]
                 for step, remaining, excluded, failing in synthetic.SPRING_FUNNEL]
     assert rows == expected
@@ -62,7 +62,7 @@ def test_small_campaigns_and_small_counts_are_not_shown(marts, tmp_path: Path):
     assert label("hidden_campaigns", "en", count=1, n=10) in overview.notes
     # Five bounces is a group below the minimum: shown as "< 10", not as the number.
     spring = next(r for r in table_rows(overview.body_html) if r[0] == synthetic.LAUNCHED_CAMPAIGN)
-    assert spring[2:] == ["400", "225", "25", "150", "225", "220", "90", "31", escape("< 10"), "12"]
+    assert spring[2:] == ["400", "225", "25", "150", "225", "220", "90", "31", "< 10", "12"]
 
     page = write_dashboards(tmp_path, marts, settings)[-1].read_text(encoding="utf-8")
     assert synthetic.SMALL_CAMPAIGN not in page
@@ -75,7 +75,7 @@ def test_lift_shows_both_groups_and_the_interval(marts):
     [row] = table_rows(section.body_html)
     assert row[0] == synthetic.LAUNCHED_CAMPAIGN
     assert row[1] == "225" and row[3] == f"{lift['treated_rate']:.1%}"
-    assert row[5] == escape("< 10")  # two converted people in the holdout
+    assert row[5] == "< 10"  # two converted people in the holdout
     assert row[8] == f"[{lift['lift_low'] * 100:+.1f} pp, {lift['lift_high'] * 100:+.1f} pp]"
     error = section.figure.data[0].error_x
     assert error.array[0] + lift["lift"] == lift["lift_high"]
@@ -117,8 +117,9 @@ def test_page_built_from_a_warehouse_matches_the_plan_and_holds_no_contact_data(
     html = page.read_text(encoding="utf-8")
     assert page.name == "campaigns.html"
     rows = table_rows(funnel_section(campaigns.build_sections(frames, settings), "from_warehouse").body_html)
-    assert [r[0] for r in rows[1:-1]] == expected["step"].to_list()[1:-1]
-    assert ["CN-EM-01", "25", "5", "5"] in rows
+    assert [r[0] for r in rows[1:-1]] == [rule_label(step, "en") for step in expected["step"].to_list()[1:-1]]
+    assert [rule_label("CN-EM-01", "en"), "25", "5", "5"] in rows
+    assert rule_label("CN-EM-01", "en") == "CN-EM-01 · Prior consent for commercial e-mail"
     assert label("campaign_no_sends", "en") in html
     assert "@" not in re.sub(r"<script.*?</script>", "", html, flags=re.DOTALL)
     assert not any(email_of(user) in html for user in USERS)

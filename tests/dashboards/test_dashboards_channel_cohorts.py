@@ -58,7 +58,11 @@ def test_page_has_the_cohort_roas_heatmap_and_payback_curves():
     text = {(c, m): heatmap.text[i][j] for i, c in enumerate(heatmap.y) for j, m in enumerate(heatmap.x)}
     assert text[("search", "2026-01")] == "1.50×<br>¥50.00"  # ROAS and CAC (6,000 / 120)
     assert text[SMALL_CELL] == ""
-    assert by_heading[roas_heading].notes == (label("hidden_cells", "en", count=2, n=10),)
+    assert by_heading[roas_heading].notes[-1] == label("hidden_cells", "en", count=2, n=10)
+    # Hidden cells of a channel that is shown are grey "< 10" cells, never blanks that read as nothing.
+    marks = by_heading[roas_heading].figure.data[1]
+    mark = {(c, m): marks.text[i][j] for i, c in enumerate(marks.y) for j, m in enumerate(marks.x)}
+    assert mark[SMALL_CELL] == "< 10" and mark[("search", "2026-01")] == ""
 
     payback = by_heading[payback_heading].figure
     lines = {(trace.xaxis, trace.name): list(trace.y) for trace in payback.data}

@@ -1,50 +1,74 @@
-"""KPI tiles agree with sums and averages taken directly from the daily mart."""
+"""Headline tiles: the mart's values as they are, like-for-like changes read by each metric's direction,
+whole users, money in the data's currency, and "no spend data" instead of a zero."""
 
 from __future__ import annotations
+
+import re
+from datetime import date
 
 import polars as pl
 import pytest
 
-from dashboards.formatting import currency_symbol, format_money
-from dashboards.kpis import compute_kpi_summary
-from dashboards.pages import executive_page as executive
+from dashboards.formatting import currency_symbol, format_count, format_money
+from dashboards.kpis import EXECUTIVE_TILES, headline_tiles
 from dashboards.page_settings import DashboardSettings
+from dashboards.pages import executive_page as executive
+from dashboards.tiles import tiles_html
 from tests.dashboards import synthetic
 
 
-def _tiles(kpi_daily: pl.DataFrame, average_ltv: float | None = 1000.0) -> dict:
-    return {tile.key: tile for tile in compute_kpi_summary(kpi_daily, average_ltv).tiles}
+def _tiles(metric_values: pl.DataFrame, targets: dict | None = None) -> dict:
+    return {tile.metric_id: tile for tile in headline_tiles(metric_values, EXECUTIVE_TILES, targets)}
 
 
-def test_windows_match_direct_aggregation():
-    daily = synthetic.kpi_daily(days=40).sort("date")
-    last_7, previous_7, last_30 = daily.tail(7), daily.slice(26, 7), daily.tail(30)
-    tiles = _tiles(daily)
+def test_tiles_carry_the_mart_values_and_their_change():
+    tiles = _tiles(synthetic.metric_values())
 
-    assert tiles["new_users"].last_7_days == last_7["new_users"].sum()
-    assert tiles["new_users"].last_30_days == last_30["new_users"].sum()
-    assert tiles["active_users"].last_7_days == pytest.approx(last_7["active_users"].mean())
-    assert tiles["revenue"].week_over_week == pytest.approx(last_7["revenue"].sum() / previous_7["revenue"].sum() - 1)
-    cac_7 = last_7["spend"].sum() / last_7["new_users"].sum()
-    assert tiles["cac"].last_7_days == pytest.approx(cac_7)
-    assert tiles["ltv_to_cac"].last_7_days == pytest.approx(1000.0 / cac_7)
-    assert tiles["cac"].higher_is_better is False
+    assert [tile.value for tile in tiles.values()] == [current for current, _ in synthetic.HEADLINE.values()]
+    assert tiles["revenue"].change == pytest.approx(190_000 / 180_000 - 1)
+    # Shares change in points, not in percent of themselves.
+    assert tiles["activation_rate"].change == pytest.approx(0.02)
+    assert (tiles["revenue"].start, tiles["revenue"].previous_end) == (date(2026, 10, 1), date(2026, 9, 30))
 
 
-def test_short_history_leaves_windows_empty_instead_of_guessing():
-    tiles = _tiles(synthetic.kpi_daily(days=10))
+def test_a_change_is_good_or_bad_by_the_metrics_direction():
+    tiles = _tiles(synthetic.metric_values())
 
-    assert tiles["new_users"].last_7_days is not None
-    assert tiles["new_users"].week_over_week is None
-    assert tiles["new_users"].last_30_days is None
+    assert tiles["revenue"].change_is_good is True  # up, and higher is better
+    assert tiles["cac"].change > 0 and tiles["cac"].change_is_good is False  # up, and lower is better
+    assert tiles["month1_retention"].change_is_good is False
+    assert tiles["spend"].change_is_good is None  # spending more is neither good nor bad in itself
 
 
-def test_zero_spend_gives_no_cac():
-    tiles = _tiles(synthetic.kpi_daily().with_columns(spend=pl.lit(0.0)), average_ltv=None)
+def test_no_change_against_a_period_the_data_does_not_fully_cover():
+    partial = synthetic.metric_values().with_columns(
+        pl.when(pl.col("period") == "previous").then(False).otherwise(pl.col("complete")).alias("complete"))
 
-    assert tiles["cac"].last_7_days is None
-    assert tiles["ltv_to_cac"].last_7_days is None
-    assert tiles["avg_ltv"].last_7_days is None
+    tiles = _tiles(partial)
+
+    assert all(tile.change is None for tile in tiles.values())
+    html = tiles_html(list(tiles.values()), DashboardSettings())
+    assert html.count("no like-for-like previous period in the data") == len(tiles)
+
+
+def test_counts_are_whole_users_and_money_has_the_currency():
+    html = tiles_html(headline_tiles(synthetic.metric_values(), EXECUTIVE_TILES), DashboardSettings(currency="USD"))
+    values = dict(re.findall(r'data-metric="(\w+)".*?<div class="value">([^<]*)</div>', html))
+
+    assert values["active_users"] == "9,000" and values["new_users"] == "1,800"
+    assert values["revenue"] == "$190,000" and values["cac"] == "$120.37"
+    assert values["activation_rate"] == "52.0%" and values["ltv_to_cac"] == "7.48×"
+    assert format_count(10_717.3) == "10,717"  # never a fraction of a person
+
+
+def test_without_spend_the_tiles_say_so_instead_of_zero():
+    headline = {**synthetic.HEADLINE, "spend": (None, None), "cac": (None, None), "ltv_to_cac": (None, None)}
+    html = tiles_html(headline_tiles(synthetic.metric_values(headline), EXECUTIVE_TILES), DashboardSettings())
+    values = dict(re.findall(r'data-metric="(\w+)".*?<div class="value">([^<]*)</div>', html))
+
+    assert values["spend"] == values["cac"] == values["ltv_to_cac"] == "no spend data"
+    assert "¥0.00" not in html
+    assert 'data-metric="spend" data-value=""' in html
 
 
 @pytest.mark.parametrize(("currency", "symbol"), [("CNY", "¥"), ("USD", "$"), ("EUR", "€"), ("XYZ", "XYZ ")])

@@ -8,6 +8,7 @@ import pytest
 
 from dashboards import DashboardSettings, write_dashboards
 from dashboards.labels import LABELS, label, value_label
+from dashboards.metric_text import metric_name
 from dashboards.pages import executive_page as executive
 
 
@@ -20,8 +21,8 @@ def test_every_label_has_both_languages():
 def test_chinese_labels_are_chinese():
     not_chinese = [key for key, texts in LABELS.items() if not any("\u4e00" <= ch <= "\u9fff" for ch in texts["zh"])]
 
-    # Acronyms and proper names may stay Latin in Chinese copy.
-    assert set(not_chinese) <= {"kpi_ltv_to_cac"}
+    # Acronyms, symbols and proper names may stay Latin in Chinese copy.
+    assert set(not_chinese) <= {"suppressed_cell", "change_vs"}  # a symbol; placeholders only
 
 
 def test_unknown_language_is_rejected():
@@ -42,9 +43,11 @@ def test_zh_pages_carry_chinese_titles_and_axis_labels(marts, tmp_path: Path):
     index_html = next(path for path in paths if path.name == "index.html").read_text(encoding="utf-8")
 
     assert '<html lang="zh-CN">' in executive_html
-    for key in ("page_executive", "kpis", "kpi_new_users", "kpi_avg_ltv", "vs_previous_week"):
+    for key in ("page_executive", "kpis", "vs_previous_period", "explain_like_for_like"):
         assert label(key, "zh") in executive_html
-    for key in ("pages", "run_info", "mart_row_counts", "page_executive"):
+    for metric_id in ("new_users", "ltv", "ltv_to_cac", "cac"):
+        assert metric_name(metric_id, "zh") in executive_html
+    for key in ("headline", "pages", "run_info", "mart_row_counts", "page_executive"):
         assert label(key, "zh") in index_html
     assert "Executive summary" not in executive_html
 
@@ -63,7 +66,7 @@ def test_en_figures_have_titles_and_axis_labels(marts):
         "Acquisition and activity per day",
         "Transaction amount and revenue per day",
         "Cohort retention",
-        "Channel spend and attributed revenue (last touch)",
+        "Channel spend and first-purchase revenue (last touch)",
         "Users by lifecycle stage",
         "Persona sizes",
     ]

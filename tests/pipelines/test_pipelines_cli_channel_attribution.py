@@ -4,14 +4,16 @@ ChannelAttribution (GPL) is a test-only dependency: its `Data.csv` is read from 
 and turned into the input contract here, never copied into the repository.
 
 Mapping from a row of `Data.csv` (path "c1 > c2 > ...", total_conversions, total_conversion_value,
-total_null) to landing data:
-- one user per conversion and one per null path, each touched by the path's channels, one minute
-  apart, all on the same morning; ChannelAttribution weighs a path by conversions + nulls, and one
-  user per unit of weight gives every transition the same count in our chain;
+total_null) to landing data, as real traffic arrives:
+- one user per conversion, touched by the path's channels one minute apart, all on the same morning;
+  ChannelAttribution weighs a path by conversions + nulls, and one journey per unit of weight gives
+  every transition the same count in our chain;
 - each converted user has one completed transaction two hours later, worth the path's value per
   conversion (rounded to the cent, as money in the input contract is), so a journey is the path;
-- the users of null paths never transact: our pipeline makes their touches within the lookback
-  window before the analysis end a non-converting path, which is what `total_null` means.
+- each null of a path is a visitor who never signed up: the same touches carried by an `anonymous_id`
+  alone (no `user_id`, no row in `users`, no event linking it to anyone). Our pipeline makes every such
+  journey within the lookback window before the analysis end a non-converting path, which is what
+  `total_null` means (rules in `channels/journeys.py`).
 """
 
 import importlib.resources
@@ -19,9 +21,11 @@ import types
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
+from channels.markov import markov_removal_effects
 from tests.pipelines.cli_runner import analytics_in_process, query
 
 TOUCH_DAY = datetime(2024, 3, 10, tzinfo=UTC)
@@ -29,6 +33,8 @@ AS_OF = "2024-03-10"
 MARKOV_SIMULATIONS = 10_000_000
 MARKOV_MIN_CONVERSIONS = 250
 MARKOV_TOLERANCE = 0.015
+# Through the input contract, against the exact removal effects of the reference paths themselves.
+EXACT_TOLERANCE = 0.01
 
 
 def _channel_attribution() -> types.ModuleType:
@@ -48,11 +54,15 @@ def _reference_paths() -> pl.DataFrame:
         return pl.read_csv(path, separator=";")
 
 
-def _write_landing(paths: pl.DataFrame, landing: Path) -> None:
-    landing.mkdir(parents=True)
-    numbered = paths.with_row_index("path_no").with_columns(
+def _channels(paths: pl.DataFrame) -> pl.DataFrame:
+    return paths.with_row_index("path_no").with_columns(
         pl.col("path").str.split(">").list.eval(pl.element().str.strip_chars()).alias("channels")
     )
+
+
+def _write_landing(paths: pl.DataFrame, landing: Path) -> None:
+    landing.mkdir(parents=True)
+    numbered = _channels(paths)
     converted = (
         numbered.filter(pl.col("total_conversions") > 0)
         .with_columns(
@@ -62,15 +72,14 @@ def _write_landing(paths: pl.DataFrame, landing: Path) -> None:
         .explode("copy", empty_as_null=False)
         .with_columns(pl.format("c{}-{}", "path_no", "copy").alias("user_id"))
     )
-    lost = (
+    visitors = (
         numbered.filter(pl.col("total_null") > 0)
         .with_columns(pl.int_ranges(0, "total_null").alias("copy"))
         .explode("copy", empty_as_null=False)
-        .with_columns(pl.format("n{}-{}", "path_no", "copy").alias("user_id"))
+        .with_columns(pl.format("n{}-{}", "path_no", "copy").alias("anonymous_id"))
     )
-    people = pl.concat([converted.select("user_id", "channels"), lost.select("user_id", "channels")])
     iso = "%Y-%m-%dT%H:%M:%SZ"
-    people.select(
+    converted.select(
         "user_id", pl.lit((TOUCH_DAY - timedelta(days=9)).strftime(iso)).alias("signup_at")
     ).write_csv(landing / "users.csv")
     converted.select(
@@ -81,14 +90,63 @@ def _write_landing(paths: pl.DataFrame, landing: Path) -> None:
         pl.col("value").map_elements(lambda v: f"{v:.2f}", return_dtype=pl.String).alias("revenue"),
         pl.lit("completed").alias("status"),
     ).write_csv(landing / "transactions.csv")
-    people.explode("channels", empty_as_null=False).with_columns(
-        pl.int_range(pl.len()).over("user_id").alias("minute")
+    journeys = pl.concat([
+        converted.select("user_id", pl.lit(None, dtype=pl.String).alias("anonymous_id"), "channels"),
+        visitors.select(pl.lit(None, dtype=pl.String).alias("user_id"), "anonymous_id", "channels"),
+    ]).with_columns(pl.coalesce("user_id", "anonymous_id").alias("journey"))
+    journeys.explode("channels", empty_as_null=False).with_columns(
+        pl.int_range(pl.len()).over("journey").alias("minute")
     ).select(
         (pl.lit(TOUCH_DAY) + pl.duration(minutes="minute")).dt.strftime(iso).alias("occurred_at"),
         pl.col("channels").alias("channel"),
         "user_id",
+        "anonymous_id",
         pl.lit("click").alias("touch_type"),
     ).write_csv(landing / "touchpoints.csv")
+
+
+def exact_removal_conversions(paths: pl.DataFrame) -> dict[str, float]:
+    """Conversions per channel from the exact removal effects of the first-order chain of `paths`.
+
+    Written here from the definition, independently of `channels.markov`: a path of weight
+    conversions + nulls adds its weight to start → c1 → … → ck, then `total_conversions` to ck →
+    conversion and `total_null` to ck → null. P(conversion) is the absorption probability from start,
+    solved densely; removing a channel sends every walk that reaches it to null.
+    """
+    numbered = _channels(paths)
+    names = sorted(numbered["channels"].explode(empty_as_null=False).unique().to_list())
+    n = len(names)
+    start, conversion, null = n, n + 1, n + 2
+    # Consecutive repeats merged (a self-loop moves no absorption probability), then each step a transition.
+    steps = (
+        numbered.explode("channels", empty_as_null=False)
+        .with_columns(pl.col("channels").replace_strict(names, range(n)).alias("to"))
+        .filter((pl.col("to") != pl.col("to").shift(1).over("path_no")).fill_null(True))
+        .with_columns(pl.col("to").shift(1, fill_value=start).over("path_no").alias("from"),
+                      (pl.col("total_conversions") + pl.col("total_null")).alias("weight"))
+    )
+    ends = steps.group_by("path_no").agg(pl.col("to").last(), pl.col("total_conversions", "total_null").first())
+    transitions = pl.concat([
+        steps.select("from", "to", "weight"),
+        ends.select(pl.col("to").alias("from"), pl.lit(conversion).alias("to"), pl.col("total_conversions").alias("weight")),
+        ends.select(pl.col("to").alias("from"), pl.lit(null).alias("to"), pl.col("total_null").alias("weight")),
+    ], how="vertical_relaxed").group_by("from", "to").agg(pl.col("weight").sum())
+    counts = np.zeros((n + 3, n + 3))
+    counts[transitions["from"].to_numpy(), transitions["to"].to_numpy()] = transitions["weight"].to_numpy()
+    probabilities = counts / np.where(counts.sum(axis=1, keepdims=True) > 0, counts.sum(axis=1, keepdims=True), 1)
+
+    def p_conversion(removed: int | None) -> float:
+        transient = list(range(n + 1))
+        q = probabilities[np.ix_(transient, transient)].copy()
+        r = probabilities[transient, conversion].copy()
+        if removed is not None:
+            q[removed, :], r[removed] = 0.0, 0.0
+        return float(np.linalg.solve(np.eye(n + 1) - q, r)[start])
+
+    base = p_conversion(None)
+    effects = np.array([1.0 - p_conversion(i) / base for i in range(n)])
+    total = float(paths["total_conversions"].sum())
+    return {name: float(effect / effects.sum() * total) for name, effect in zip(names, effects)}
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +180,9 @@ def pipeline(tmp_path_factory) -> dict[str, dict[str, tuple[float, float]]]:
     assert result.code == 0, result.output
     rows = query(workdir / "w.duckdb", "SELECT attribution_model, channel, conversions, revenue, spend "
                                        "FROM marts.channel_roi")
+    # The visitors never signed up: only the converters are users.
+    assert query(workdir / "w.duckdb", "SELECT count(*) FROM staged.users")[0][0] == _reference_paths()[
+        "total_conversions"].sum()
     assert {spend for *_, spend in rows} == {0}  # no marketing_spend source
     table: dict[str, dict[str, tuple[float, float]]] = {}
     for model, channel, conversions, revenue, _ in rows:
@@ -164,3 +225,41 @@ def test_exact_markov_is_within_tolerance_of_ten_million_simulations(pipeline, r
         assert ours[channel][0] == pytest.approx(expected, rel=MARKOV_TOLERANCE), channel
     # The exact chain is not a relabelled heuristic: Markov credit differs from linear credit.
     assert max(abs(ours[c][0] - pipeline["linear"][c][0]) / ours[c][0] for c in compared) > 0.2
+
+
+def test_markov_given_the_paths_directly_equals_the_exact_removal_effects() -> None:
+    paths = _reference_paths()
+    numbered = _channels(paths)
+    converting = (
+        numbered.filter(pl.col("total_conversions") > 0)
+        .with_columns(pl.int_ranges(0, "total_conversions").alias("copy"))
+        .explode("copy", empty_as_null=False)
+        .with_row_index("conversion_id")
+        .with_columns((pl.col("total_conversion_value") / pl.col("total_conversions")).alias("conversion_value"))
+        .explode("channels", empty_as_null=False)
+        .with_columns(pl.int_range(1, pl.len() + 1).over("conversion_id").alias("position"))
+        .select("conversion_id", pl.col("channels").alias("channel"), "position", "conversion_value")
+    )
+    null_paths = (
+        numbered.filter(pl.col("total_null") > 0)
+        .with_columns(pl.int_ranges(0, "total_null").alias("copy"))
+        .explode("copy", empty_as_null=False)
+        .with_row_index("path_id")
+        .explode("channels", empty_as_null=False)
+        .with_columns(pl.int_range(1, pl.len() + 1).over("path_id").alias("position"))
+        .select("path_id", pl.col("channels").alias("channel"), "position")
+    )
+    ours = dict(markov_removal_effects(converting, null_paths).select("channel", "conversions").iter_rows())
+    exact = exact_removal_conversions(paths)
+    assert set(ours) == set(exact)
+    for channel, expected in exact.items():
+        assert ours[channel] == pytest.approx(expected, rel=1e-9), channel
+
+
+@pytest.mark.slow
+def test_markov_through_the_contract_with_anonymous_null_journeys_matches_the_exact_answer(pipeline) -> None:
+    ours, exact = pipeline["markov"], exact_removal_conversions(_reference_paths())
+    compared = {channel: expected for channel, expected in exact.items() if expected > MARKOV_MIN_CONVERSIONS}
+    assert len(compared) >= 8
+    errors = {channel: ours[channel][0] / expected - 1 for channel, expected in compared.items()}
+    assert max(abs(error) for error in errors.values()) <= EXACT_TOLERANCE, errors

@@ -7,7 +7,7 @@ from tests.dashboards.browser import check_page, headless_chromium
 from tests.pipelines.cli_runner import query
 
 MARTS = ["user_profile", "user_segment", "persona", "clv_model", "user_clv", "cohort_retention", "kpi_daily",
-         "channel_roi", "user_value", "value_by_group", "credit_loss_model", "user_credit_loss"]
+         "channel_roi", "user_value", "value_by_group", "credit_loss_model", "user_credit_loss", "metric_values"]
 
 
 @pytest.mark.slow
@@ -107,13 +107,16 @@ def test_channel_quality_covers_every_acquired_user(sample_run):
     assert totals[1] == totals[2]
     by_cohort = query(warehouse, "SELECT sum(users) FROM marts.channel_quality WHERE cohort <> 'all'")[0][0]
     assert by_cohort == totals[0]
-    paid_spend = query(warehouse, "SELECT count(*) FROM marts.channel_quality WHERE cohort = 'all' AND cac > 0")[0][0]
+    paid_spend = query(warehouse, "SELECT count(*) FROM marts.channel_quality WHERE cohort = 'all' "
+                                  "AND spend_per_signup > 0")[0][0]
     assert paid_spend > 0
-    curve = query(warehouse, "SELECT acquisition_channel, month, users FROM marts.channel_payback "
-                             "ORDER BY acquisition_channel, month")
-    for channel in {c for c, _, _ in curve}:
-        users = [u for c, _, u in curve if c == channel]
+    curve = query(warehouse, "SELECT acquisition_channel, month, users, cumulative_revenue_per_user "
+                             "FROM marts.channel_payback ORDER BY acquisition_channel, month")
+    for channel in {c for c, *_ in curve}:
+        users = [u for c, _, u, _ in curve if c == channel]
         assert users == sorted(users, reverse=True)  # fewer users are old enough for later months
+        cumulative = [r for c, _, _, r in curve if c == channel]
+        assert cumulative == sorted(cumulative)  # each month adds what the users old enough brought: never falls
 
 
 @pytest.mark.slow

@@ -174,3 +174,23 @@ def test_quadrature_fallback_agrees_with_closed_form(cdnow_model: BetaGeoModel) 
     closed = _purchases_if_alive_regular(r, alpha, a, b, x, T, horizon)
     numeric = _purchases_if_alive_by_quadrature(r, alpha, a, b, x, T, horizon)
     np.testing.assert_allclose(numeric, closed, rtol=1e-6)
+
+
+def test_a_drop_out_probability_the_same_for_everybody_still_gives_purchases():
+    # Fitted on a short history with almost no drop-out yet, a and b run off to huge values with a fixed ratio:
+    # the Beta is a point mass at p = a / (a + b). The closed form loses every digit there (it returned 0);
+    # the expectation must be the fixed-p limit (1 - (alpha / (alpha + p t))^r) / p.
+    from value.mbg_nbd import ModifiedBetaGeoModel
+
+    r, alpha, a, b = 3.0, 3.1, 157_104.4, 2_248_095.1
+    t = np.array([1.0, 5.0, 13.0])
+    p = a / (a + b)
+    limit = (1 - (alpha / (alpha + p * t)) ** r) / p
+    bg = BetaGeoModel()
+    bg.params_ = {"r": r, "alpha": alpha, "a": a, "b": b}
+    assert bg.expected_purchases_new_customer(t) == pytest.approx(limit, rel=1e-5)
+    mbg = ModifiedBetaGeoModel()
+    mbg.params_ = {"r": r, "alpha": alpha, "a": a, "b": b}
+    # MBG/NBD: the customer may drop out right after the first purchase (chance a / (a + b)).
+    assert mbg.expected_purchases_new_customer(t) == pytest.approx((1 - p) * limit, rel=1e-4)
+    assert (bg.expected_purchases(t, np.full(3, 3.0), np.full(3, 5.0), np.full(3, 8.0)) > 0).all()

@@ -28,15 +28,34 @@ def test_monthly_retention_exact() -> None:
     )
     table = cohort_retention(users, purchases, as_of=date(2024, 3, 15))
     assert table.schema == pl.Schema(
-        {"cohort": pl.String, "period": pl.Int64, "users": pl.Int64, "retained": pl.Int64, "retention_rate": pl.Float64}
+        {"cohort": pl.String, "period": pl.Int64, "users": pl.Int64, "retained": pl.Int64, "retention_rate": pl.Float64,
+         "period_complete": pl.Boolean}
     )
     assert table.rows() == [
-        ("2024-01", 0, 2, 1, 0.5),
-        ("2024-01", 1, 2, 2, 1.0),
-        ("2024-01", 2, 2, 2, 1.0),
-        ("2024-02", 0, 1, 1, 1.0),
-        ("2024-02", 1, 1, 0, 0.0),
+        ("2024-01", 0, 2, 1, 0.5, True),
+        ("2024-01", 1, 2, 2, 1.0, True),
+        ("2024-01", 2, 2, 2, 1.0, False),  # March is not over on the 15th
+        ("2024-02", 0, 1, 1, 1.0, True),
+        ("2024-02", 1, 1, 0, 0.0, False),
     ]
+
+
+def test_periods_before_the_purchase_history_are_unknown_not_zero() -> None:
+    # Users signed up in 2025, but the purchase log only starts in March 2026.
+    users = pl.DataFrame({"user_id": ["a", "b"], "cohort_date": [date(2026, 1, 10), date(2026, 3, 2)]})
+    purchases = pl.DataFrame({"user_id": ["a", "b", "a"], "txn_date": [date(2026, 3, 5), date(2026, 3, 2),
+                                                                       date(2026, 4, 1)],
+                              "revenue": [1.0, 2.0, 3.0]})
+
+    table = cohort_retention(users, purchases, as_of=date(2026, 4, 30))
+
+    january = table.filter(pl.col("cohort") == "2026-01")
+    assert january["retained"].to_list() == [None, None, 1, 1]
+    assert january["retention_rate"].to_list() == [None, None, 1.0, 1.0]
+    assert january["revenue"].to_list() == [None, None, 1.0, 3.0]
+    # The month the history starts in is known (a purchase was seen in it), and so is everything after.
+    assert table.filter(pl.col("cohort") == "2026-03")["retained"].to_list() == [1, 0]
+    assert table["period_complete"].all()
 
 
 def test_cohorts_across_year_boundary() -> None:
