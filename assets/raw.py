@@ -4,17 +4,18 @@ import dagster as dg
 
 from assets.resources import LandingResource, WarehouseResource
 from assets.tables import WarehouseTable, materialized, table_asset
+from file_schemas import FileSchemaError
 from ingest.contracts import CONTRACTS, SourceContract
 from ingest.landing import ContractError, unknown_landing_entries
-from ingest.staging import load_raw
+from ingest.staging import load_raw, source_options
 
 
 def raw_table(contract: SourceContract) -> WarehouseTable:
     return WarehouseTable(
         key=f"raw_{contract.name}", table=f"raw.{contract.name}", group="raw",
         grain=f"One row per line of the landing files of `{contract.name}`",
-        detail=(f"Every value as text (typed Parquet columns keep their type), with `_source_file` and `_line`. "
-                f"Source grain: {contract.grain}"),
+        detail=(f"A view over the landing files: every value as text (typed Parquet columns keep their type), "
+                f"contact details masked, with `__fg_file` and `__fg_line`. Source grain: {contract.grain}"),
     )
 
 
@@ -27,8 +28,9 @@ def _raw_asset(contract: SourceContract) -> dg.AssetsDefinition:
             raise dg.Failure(f"landing folder {landing.path} does not exist")
         with warehouse.connection() as conn:
             try:
-                loaded = load_raw(conn, contract, landing.folder)
-            except ContractError as error:
+                options = source_options(landing.folder, contract.name, scratch=warehouse.scratch_dir)
+                loaded = load_raw(conn, contract, landing.folder, options)
+            except (ContractError, FileSchemaError) as error:
                 raise dg.Failure(description=str(error)) from error
             if contract.required and not loaded.present:
                 raise dg.Failure(description=(
@@ -40,7 +42,11 @@ def _raw_asset(contract: SourceContract) -> dg.AssetsDefinition:
                     context.log.warning(f"landing entries that name no source were not read: {', '.join(unknown)}")
             if not loaded.present:
                 context.log.info(f"optional source {contract.name!r} is absent; what needs it will say so")
-            return materialized(conn, table, loaded.rows, present=loaded.present, files=len(loaded.files),
+            if loaded.empty_files:
+                context.log.warning(f"{contract.name}: empty file(s), read as no rows: {', '.join(loaded.empty_files[:20])}")
+            # A view over the files: counting its rows would read them once more, so the size is given.
+            return materialized(conn, table, count=False, present=loaded.present, files=len(loaded.files),
+                                bytes=loaded.bytes,
                                 file_list=dg.MetadataValue.text("\n".join(loaded.files[:200])))
 
     return raw_source

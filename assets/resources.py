@@ -25,6 +25,12 @@ class WarehouseResource(dg.ConfigurableResource):
     memory_limit: str | None = None  # DuckDB memory_limit, e.g. "4GB"; default half the machine's memory
     threads: int | None = None  # DuckDB threads; default every core
 
+    @property
+    def scratch_dir(self) -> Path:
+        """Where files are transcoded to UTF-8 and other working copies go: beside the warehouse file."""
+        path = Path(self.path)
+        return path.parent / f"{path.stem}_scratch"
+
     @contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         conn = connect(self.path, self.timezone, memory_limit=self.memory_limit, threads=self.threads)
@@ -54,6 +60,8 @@ class LandingResource(dg.ConfigurableResource):
     """The landing folder holding one entry per source (see the input contract)."""
 
     path: str
+    # A YAML file of more spellings to map (ingest/value_maps.py); the shipped map alone when None.
+    value_maps: str | None = None
 
     @property
     def folder(self) -> Path:

@@ -7,14 +7,27 @@ every source is staged, `quarantine.row_accounting` proves per source and run th
 quarantined, and `quarantine.rejected_rows` shows every source's rejects together.
 """
 
+from pathlib import Path
+
 import dagster as dg
 
-from assets.resources import WarehouseResource
+from assets.resources import LandingResource, WarehouseResource
 from assets.tables import WarehouseTable, materialized, table_asset
-from ingest.accounting import create_rejected_rows_view, record_row_accounting
+from file_schemas import FileSchemaError
+from ingest.accounting import create_finding_views, record_row_accounting
 from ingest.contracts import CONTRACTS, SourceContract
-from ingest.staging import quarantine_reasons, quarantine_table, stage_source
-from warehouse import read_frame, row_count, table_exists
+from ingest.landing import ContractError
+from ingest.findings import quarantine_reasons, quarantine_table
+from ingest.staging import StagingOptions, source_options, stage_source
+from warehouse import read_frame, table_exists
+from warehouse.ownership import StagedFolderShared, claim_staged_folder
+
+
+
+def staging_options(landing: LandingResource, warehouse: WarehouseResource, source: str) -> StagingOptions:
+    """The source's declared options, the value maps and the scratch folder of a run."""
+    return source_options(landing.folder, source, Path(landing.value_maps) if landing.value_maps else None,
+                          warehouse.scratch_dir)
 
 
 def _references(contract: SourceContract) -> list[str]:
@@ -33,8 +46,10 @@ def quarantined_table(contract: SourceContract) -> WarehouseTable:
     return WarehouseTable(
         key=f"quarantined_{contract.name}", table=quarantine_table(contract.name), group="quarantine",
         deps=staged_table(contract).deps,
-        grain=f"One row per rejected landing row of `{contract.name}` per run",
-        detail="Run id, file, line, every reason, and the original record with contact details masked.")
+        grain=f"One row per finding of staging `{contract.name}` per run",
+        detail="`kind` row: a rejected landing row (file, line, reasons, the record with contact details masked); "
+               "value: a value stored as null (file, line, column, reason); mapping: how many values were read "
+               "from another spelling; read: a landing file read and the rows it held.")
 
 
 USER_CONTACTS = WarehouseTable(
@@ -57,18 +72,34 @@ def _staged_asset(contract: SourceContract) -> dg.AssetsDefinition:
     referenced = _references(contract)
 
     @table_asset(*tables, name=staged.key)
-    def staged_source(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    def staged_source(context: dg.AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource):
         run_id = context.run.run_id
+        try:
+            claim_staged_folder(warehouse.staged_dir, Path(warehouse.path))
+        except StagedFolderShared as error:
+            raise dg.Failure(description=str(error)) from error
         with warehouse.connection() as conn:
-            present = row_count(conn, f"raw.{contract.name}") > 0
-            targets = {t for t in referenced if table_exists(conn, f"staged.{t}") and row_count(conn, f"raw.{t}") > 0}
-            counts = stage_source(conn, contract, run_id, targets, present=present, parquet_dir=warehouse.staged_dir)
+            targets = {t for t in referenced if table_exists(conn, f"staged.{t}") and _has_rows(conn, f"staged.{t}")}
+            try:
+                counts = stage_source(conn, contract, landing.folder, run_id, targets,
+                                      staging_options(landing, warehouse, contract.name),
+                                      parquet_dir=warehouse.staged_dir)
+            except (ContractError, FileSchemaError) as error:
+                raise dg.Failure(description=str(error)) from error
+            if contract.required and counts.present and not counts.rows_in:
+                files = ", ".join(f for (f,) in conn.execute(
+                    f"SELECT source_file FROM {quarantined.table} WHERE run_id = ? AND kind = 'read'", [run_id]).fetchall())
+                raise dg.Failure(description=f"required source {contract.name!r} has no rows: {files} holds no data row")
             reasons = quarantine_reasons(conn, contract.name, run_id)
             preview = read_frame(conn, f"SELECT * FROM {staged.table} LIMIT 5")
             if counts.rows_quarantined:
                 context.log.warning(f"{contract.name}: {counts.rows_quarantined} row(s) quarantined")
+            if counts.values_nulled:
+                context.log.warning(f"{contract.name}: {counts.values_nulled} value(s) of optional columns stored as "
+                                    "null (quarantine.value_findings)")
             yield materialized(conn, staged, counts.rows_staged, rows_in=counts.rows_in,
                                rows_quarantined=counts.rows_quarantined, present=counts.present,
+                               values_nulled=counts.values_nulled, values_mapped=counts.values_mapped,
                                preview=dg.MetadataValue.md(_markdown(preview.columns, preview.rows())))
             yield materialized(conn, quarantined, counts.rows_quarantined,
                                top_quarantine_reasons=dg.MetadataValue.md(_markdown(["reasons", "rows"], reasons)))
@@ -76,6 +107,10 @@ def _staged_asset(contract: SourceContract) -> dg.AssetsDefinition:
                 yield materialized(conn, extra)
 
     return staged_source
+
+
+def _has_rows(conn, table: str) -> bool:
+    return conn.sql(f"SELECT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
 
 
 def _markdown(columns: list[str], rows: list[tuple]) -> str:
@@ -88,15 +123,26 @@ def _markdown(columns: list[str], rows: list[tuple]) -> str:
 ROW_ACCOUNTING = WarehouseTable(
     key="row_accounting", table="quarantine.row_accounting", group="quarantine",
     deps=tuple(f"quarantined_{c.name}" for c in CONTRACTS),
-    grain="One row per source per run: landing rows in, staged, quarantined, and whether they balance",
-    detail="Computed from raw, staged and quarantine tables after every source is staged; earlier runs' rows stay. "
+    grain="One row per source per run: landing rows in, staged, quarantined, whether they balance, and the "
+          "values stored as null or read from another spelling",
+    detail="Computed from the files each staging read (quarantine `read` rows) and the staged and quarantined rows; "
+           "earlier runs' rows stay. "
            "Depends on the quarantine tables only, so it is recorded even when a staged table fails its checks.",
     primary_key=("run_id", "source"))
+QUARANTINE_KEYS = tuple(f"quarantined_{c.name}" for c in CONTRACTS)
 REJECTED_ROWS = WarehouseTable(
-    key="rejected_rows", table="quarantine.rejected_rows", group="quarantine",
-    deps=tuple(f"quarantined_{c.name}" for c in CONTRACTS),
+    key="rejected_rows", table="quarantine.rejected_rows", group="quarantine", deps=QUARANTINE_KEYS,
     grain="One row per rejected landing row of any source and run",
     detail="A view over every `quarantine.<source>`: source, file, line, reasons and the masked record.")
+VALUE_FINDINGS = WarehouseTable(
+    key="value_findings", table="quarantine.value_findings", group="quarantine", deps=QUARANTINE_KEYS,
+    grain="One row per value of an optional column stored as null, of any source and run",
+    detail="Source, file, line, column and reason (a contact detail is never shown).")
+VALUE_MAPPINGS = WarehouseTable(
+    key="value_mappings", table="quarantine.value_mappings", group="quarantine", deps=QUARANTINE_KEYS,
+    grain="One row per source, column and spelling read as a contract value, per run: how many values",
+    detail="Spellings come from `ingest/library/value_maps.yaml` and FINGROWTH_VALUE_MAPS.")
+FINDING_VIEWS = (REJECTED_ROWS, VALUE_FINDINGS, VALUE_MAPPINGS)
 
 
 @table_asset(ROW_ACCOUNTING)
@@ -109,11 +155,13 @@ def row_accounting(context: dg.AssetExecutionContext, warehouse: WarehouseResour
         return materialized(conn, ROW_ACCOUNTING, unbalanced=", ".join(unbalanced) or "none")
 
 
-@table_asset(REJECTED_ROWS)
-def rejected_rows(warehouse: WarehouseResource):
+@table_asset(*FINDING_VIEWS, name="quarantine_views")
+def quarantine_views(warehouse: WarehouseResource):
     with warehouse.connection() as conn:
-        return materialized(conn, REJECTED_ROWS, create_rejected_rows_view(conn, CONTRACTS))
+        sizes = create_finding_views(conn, CONTRACTS)
+        for table in FINDING_VIEWS:
+            yield materialized(conn, table, sizes[table.table.split(".")[1]])
 
 
-STAGED_TABLES = [table for c in CONTRACTS for table in _tables(c)] + [ROW_ACCOUNTING, REJECTED_ROWS]
-staged_assets = [*(_staged_asset(c) for c in CONTRACTS), row_accounting, rejected_rows]
+STAGED_TABLES = [table for c in CONTRACTS for table in _tables(c)] + [ROW_ACCOUNTING, *FINDING_VIEWS]
+staged_assets = [*(_staged_asset(c) for c in CONTRACTS), row_accounting, quarantine_views]

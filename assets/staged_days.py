@@ -7,13 +7,16 @@ partitions; `staged.<source>` reads them all.
 """
 
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 
 from assets.resources import LandingResource, WarehouseResource
 from ingest.contracts import CONTRACTS, SourceContract
+from assets.staged import staging_options
 from ingest.daily_staging import stage_day
 from quality.suites import validate_staged_table
+from warehouse.ownership import StagedFolderShared, claim_staged_folder
 
 # Landing days are local days of the business time zone.
 DAILY = dg.DailyPartitionsDefinition(start_date="2020-01-01", timezone="Asia/Shanghai", end_offset=1)
@@ -42,10 +45,15 @@ def _day_asset(contract: SourceContract) -> dg.AssetsDefinition:
     def staged_day(context: dg.AssetExecutionContext, landing: LandingResource, warehouse: WarehouseResource):
         if not warehouse.staged_dir:
             raise dg.Failure("day-by-day staging needs a staged folder (FINGROWTH_STAGED_DIR)")
+        try:
+            claim_staged_folder(warehouse.staged_dir, Path(warehouse.path))
+        except StagedFolderShared as error:
+            raise dg.Failure(description=str(error)) from error
         day = dt.date.fromisoformat(context.partition_key)
         staged = stage_day(contract, landing.folder, day, warehouse.staged_dir, context.run.run_id,
                            timezone=warehouse.timezone, memory_limit=warehouse.memory_limit,
-                           validate=validate_staged_table)
+                           validate=validate_staged_table,
+                           options=staging_options(landing, warehouse, contract.name))
         counts, outcome = staged.counts, staged.validation
         if counts.rows_quarantined:
             context.log.warning(f"{contract.name} {day}: {counts.rows_quarantined} row(s) quarantined")

@@ -103,14 +103,15 @@ def table_asset(*tables: WarehouseTable, name: str | None = None, description: s
 
 
 def materialized(conn: duckdb.DuckDBPyConnection, table: WarehouseTable, rows: int | None = None,
-                 notes: Sequence[str] | None = None, **metadata: object) -> dg.MaterializeResult:
+                 notes: Sequence[str] | None = None, count: bool = True, **metadata: object) -> dg.MaterializeResult:
     """The result of writing `table`: row count, metadata, notes, and the table's integrity checks run now.
 
-    `notes` says what the step skipped or approximated (collected into `marts.pipeline_notes`).
+    `notes` says what the step skipped or approximated (collected into `marts.pipeline_notes`). Without
+    `count` (a view over landing files, which counting would read once more) no row count is given.
     """
-    if rows is None:
+    if rows is None and count:
         rows = conn.sql(f"SELECT count(*) FROM {table.table}").fetchone()[0]
-    values: dict[str, object] = {"dagster/row_count": rows, **metadata}
+    values: dict[str, object] = {**({"dagster/row_count": rows} if count else {}), **metadata}
     if notes is not None:
         values["notes"] = dg.MetadataValue.json(list(notes))
     return dg.MaterializeResult(asset_key=table.key, metadata=values, check_results=_check_results(conn, table))

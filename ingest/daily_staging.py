@@ -5,7 +5,8 @@ row exactly as the full staging does (`ingest.staging.stage_source`), and writes
 
 - the good rows to `<staged_dir>/<source>/event_date=YYYY-MM-DD/part-0.parquet` (the partition the
   `staged.<source>` view reads),
-- the rejected rows, with file, line, reasons and the original record, to
+- the day's findings (rejected rows with file, line, reasons and the masked record; values stored as
+  null; mapped spellings; files read), the rows of `quarantine.<source>`, to
   `<staged_dir>/_quarantine/<source>/event_date=YYYY-MM-DD/part-0.parquet`,
 - the day's row accounting (the columns of `quarantine.row_accounting`) to
   `<staged_dir>/_accounting/<source>/event_date=YYYY-MM-DD/part-0.parquet`.
@@ -28,16 +29,10 @@ import duckdb
 
 from ingest.accounting import row_accounting_query
 from ingest.contracts import SourceContract
-from ingest.landing import find_source_files, load_landing_files
-from ingest.staging import (
-    PARTITION_KEY,
-    STAGED_PARTITION,
-    StageCounts,
-    keys_file,
-    partition_glob,
-    quarantine_table,
-    stage_source,
-)
+from ingest.landing import find_source_files
+from ingest.findings import quarantine_table
+from ingest.staged_files import PARTITION_KEY, STAGED_PARTITION, keys_file, partition_glob
+from ingest.staging import StageCounts, StagingOptions, stage_source
 from warehouse import connect
 
 
@@ -67,11 +62,13 @@ def landing_days(landing: Path, source: str) -> list[dt.date]:
 
 def stage_day(contract: SourceContract, landing: Path, day: dt.date, staged_dir: str, run_id: str,
               timezone: str = "Asia/Shanghai", memory_limit: str | None = None,
-              validate: Callable[[duckdb.DuckDBPyConnection, str], object] | None = None) -> DayStaged:
+              validate: Callable[[duckdb.DuckDBPyConnection, str], object] | None = None,
+              options: StagingOptions | None = None) -> DayStaged:
     """Type, check and stage one landing day of `contract` into its partition (see the module doc).
 
     `validate(conn, source)`, when given, then checks the day's staged rows (the caller passes the
     source's Great Expectations suite, `quality.suites.validate_staged_table`, which reads every row).
+    `options` are the staging options of the full staging (encoding, value maps, horizon).
     """
     if not contract.event_time_column:
         raise ValueError(f"{contract.name} is not an event-like source; only those are staged by day")
@@ -81,8 +78,7 @@ def stage_day(contract: SourceContract, landing: Path, day: dt.date, staged_dir:
     root = staged_dir.rstrip("/")
     partition = f"{STAGED_PARTITION}={day.isoformat()}"
     with connect(":memory:", timezone, memory_limit=memory_limit) as conn:
-        conn.execute("CREATE SCHEMA raw; CREATE SCHEMA staged")
-        load_landing_files(conn, files, contract, landing, f"raw.{contract.name}")
+        conn.execute("CREATE SCHEMA staged")
         targets = set()
         for ref in contract.references:
             keys = keys_file(root, ref.target_source)
@@ -94,7 +90,7 @@ def stage_day(contract: SourceContract, landing: Path, day: dt.date, staged_dir:
         if others:
             listed = ", ".join(f"'{f}'" for f in others)
             prior = f"SELECT {', '.join(contract.key)} FROM read_parquet([{listed}])"
-        counts = stage_source(conn, contract, run_id, targets, present=bool(files), parquet_dir=root,
+        counts = stage_source(conn, contract, landing, run_id, targets, options, files=files, parquet_dir=root,
                               only_day=day, prior_keys=prior)
         quarantine = f"{root}/_quarantine/{contract.name}/{partition}/part-0.parquet"
         accounting = f"{root}/_accounting/{contract.name}/{partition}/part-0.parquet"
@@ -107,7 +103,7 @@ def stage_day(contract: SourceContract, landing: Path, day: dt.date, staged_dir:
         conn.execute(f"COPY ({row_accounting_query([contract])}) TO '{accounting}' (FORMAT parquet)",
                      {"run_id": run_id})
         validation = validate(conn, contract.name) if validate is not None else None
-        reasons = conn.sql(f"SELECT reasons, count(*) AS n FROM {rejected} GROUP BY reasons "
+        reasons = conn.sql(f"SELECT reasons, count(*) AS n FROM {rejected} WHERE kind = 'row' GROUP BY reasons "
                            "ORDER BY n DESC LIMIT 10").fetchall()
     return DayStaged(counts, day, tuple(f.relative for f in files), quarantine, reasons, validation)
 

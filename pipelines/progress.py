@@ -7,6 +7,7 @@ import time
 import dagster as dg
 
 _STARTS: dict[str, float] = {}
+SKIPPED_PREFIX = "Dependencies for step "
 
 
 class _StepProgressHandler(logging.Handler):
@@ -18,8 +19,10 @@ class _StepProgressHandler(logging.Handler):
         event = meta.get("dagster_event")
         step = meta.get("step_key") or ""
         if event is None:
-            if record.levelno >= logging.WARNING:
-                self._write(f"  ! {step}: {meta.get('orig_message', record.getMessage())}")
+            message = meta.get("orig_message", record.getMessage())
+            # A failed step's dependants each say they were not run: the cause is printed once, by itself.
+            if record.levelno >= logging.WARNING and not message.startswith(SKIPPED_PREFIX):
+                self._write(f"  ! {step}: {message}")
             return
         kind = event.event_type_value
         if kind == "STEP_START":

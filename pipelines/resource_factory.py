@@ -17,7 +17,8 @@ def build_resources(settings: Settings) -> dict[str, object]:
             path=str(settings.warehouse), timezone=settings.timezone, staged_dir=settings.staged_location,
             memory_limit=settings.duckdb_memory_limit, threads=settings.duckdb_threads,
         ),
-        "landing": LandingResource(path=str(settings.landing)),
+        "landing": LandingResource(path=str(settings.landing),
+                                   value_maps=str(settings.value_maps) if settings.value_maps else None),
         # A URL from the environment may carry a password: Dagster reads it there and never shows it.
         "campaign_store": CampaignStoreResource(
             url=dg.EnvVar("FINGROWTH_CAMPAIGN_DB") if settings.campaign_db is not None else settings.campaign_db_url()),

@@ -65,11 +65,15 @@ class Settings(BaseModel):
                                          "history, at most 39)")
     rule_segments: Path | None = _setting(None, "FINGROWTH_RULE_SEGMENTS",
                                           "YAML of analysts' rule-based segments (default: shipped examples)")
+    value_maps: Path | None = _setting(None, "FINGROWTH_VALUE_MAPS",
+                                       "YAML of more spellings to map to contract values (extends the shipped "
+                                       "`ingest/library/value_maps.yaml`)")
     targets: Path | None = _setting(None, "FINGROWTH_TARGETS",
                                     "YAML of monthly targets of the headline metrics (default `config/targets.yaml` when present)")
     staged_dir: str | None = _setting(None, "FINGROWTH_STAGED_DIR",
                                       "daily Parquet partitions of staged event-like sources: a folder or an "
-                                      "object-store URL (default `staged/` next to the warehouse file)")
+                                      "object-store URL (default `<warehouse name>_staged/` next to the warehouse "
+                                      "file)")
     duckdb_memory_limit: str | None = _setting(None, "FINGROWTH_DUCKDB_MEMORY_LIMIT",
                                                "DuckDB `memory_limit` (e.g. `4GB`; default half the machine's memory)")
     duckdb_threads: int | None = _setting(None, "FINGROWTH_DUCKDB_THREADS", "DuckDB `threads` (default every core)")
@@ -223,11 +227,12 @@ class Settings(BaseModel):
             raise ValueError(f"unknown time zone {value!r}: use an IANA name such as 'Asia/Shanghai'") from None
         return value
 
-    @field_validator("rule_segments", "targets")
+    @field_validator("rule_segments", "targets", "value_maps")
     @classmethod
     def _existing_file(cls, value: Path | None, info) -> Path | None:
         if value is not None and not value.is_file():
-            label = "rule segments file" if info.field_name == "rule_segments" else "targets file"
+            label = {"rule_segments": "rule segments file", "targets": "targets file",
+                     "value_maps": "value maps file"}[info.field_name]
             raise ValueError(f"{label} {value} does not exist")
         return value
 
@@ -250,7 +255,8 @@ class Settings(BaseModel):
         """Where staged Parquet partitions live: an object-store URL as given, else an absolute folder."""
         if self.staged_dir is not None and self.staged_dir.startswith(OBJECT_STORE_SCHEMES):
             return self.staged_dir.rstrip("/")
-        folder = Path(self.staged_dir) if self.staged_dir else self.warehouse.parent / "staged"
+        # One folder per warehouse file: two warehouses side by side never share staged data.
+        folder = Path(self.staged_dir) if self.staged_dir else self.warehouse.parent / f"{self.warehouse.stem}_staged"
         return str(folder.absolute())
 
     @property

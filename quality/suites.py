@@ -169,7 +169,7 @@ def _table_frame(conn: duckdb.DuckDBPyConnection, source: str, plan: SuitePlan) 
     shipping every key of fifty million rows to pandas cost gigabytes, and grouping hashes costs less
     than grouping the keys themselves.
     """
-    keys = [f's."{c}"' for c in plan.table_columns]
+    keys = [f"s.{_ident(c)}" for c in plan.table_columns]
     key_hash = f"hash({', '.join(keys)})"
     # Hash joins on both sides instead of IN-subqueries joined by OR, which DuckDB cannot plan as joins.
     repeated = (f"LEFT JOIN (SELECT {key_hash} AS _h, true AS _repeated FROM staged.{source} s GROUP BY _h "
@@ -225,11 +225,16 @@ def _numeric_select(conn: duckdb.DuckDBPyConnection, source: str, columns: list[
     """Decimals become doubles so GX compares them as numbers; `columns` narrows the selection."""
     described = conn.sql(f"DESCRIBE staged.{source}").fetchall()
     parts = [
-        f'CAST("{name}" AS DOUBLE) AS "{name}"' if dtype.startswith("DECIMAL") else f'"{name}"'
+        f"CAST({_ident(name)} AS DOUBLE) AS {_ident(name)}" if dtype.startswith("DECIMAL") else _ident(name)
         for name, dtype, *_ in described
         if columns is None or name in columns
     ]
     return f"SELECT {', '.join(parts)} FROM staged.{source}"
+
+
+def _ident(name: str) -> str:
+    """A quoted identifier: extra landing columns may hold any character, a double quote included."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _collect(outcome: ValidationOutcome, result) -> None:

@@ -93,23 +93,45 @@ def run_analytics(settings: Settings) -> int:
     from pipelines.definitions import build_definitions
     from pipelines.summary import print_summary
 
+    from warehouse.ownership import StagedFolderShared, WarehouseBusy, claim_staged_folder, exclusive_run
+
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def("analytics_job")
     started = time.perf_counter()
-    print(f"running analytics on {settings.landing} into {settings.warehouse} ...", file=sys.stderr)
-    with _instance() as instance:
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, run_config={"loggers": {"progress": {}}}
-        )
-        failures = _failure_reasons(result)
+    try:
+        # Refused before anything is opened: a second run on the warehouse would fail both.
+        with exclusive_run(settings.warehouse):
+            claim_staged_folder(settings.staged_location, settings.warehouse)
+            print(f"running analytics on {settings.landing} into {settings.warehouse} ...", file=sys.stderr)
+            with _instance() as instance:
+                result = job.execute_in_process(
+                    instance=instance, raise_on_error=False, run_config={"loggers": {"progress": {}}}
+                )
+                failures, skipped = _failure_reasons(result), _skipped_steps(job, result)
+    except (WarehouseBusy, StagedFolderShared) as refusal:
+        print(f"fingrowth run refused: {refusal}", file=sys.stderr)
+        return EXIT_FAILED
     seconds = time.perf_counter() - started
     if failures or not result.success:
-        print("fingrowth run failed:", file=sys.stderr)
-        for reason in failures or ["the run did not succeed; see the Dagster UI for the step logs"]:
-            print(f"  - {reason}", file=sys.stderr)
+        # The cause first and alone; the steps it kept from running are one count, not a list.
+        print(f"\nfingrowth run stopped after {seconds:.1f}s: {(failures or [UNKNOWN_FAILURE])[0]}", file=sys.stderr)
+        for reason in failures[1:]:
+            print(f"  also: {reason}", file=sys.stderr)
+        if skipped:
+            print(f"({skipped} later step(s) did not run because of it; the warehouse keeps what finished before)",
+                  file=sys.stderr)
         return EXIT_FAILED
     print_summary(settings, run_id=result.run_id, seconds=seconds)
     return EXIT_OK
+
+
+UNKNOWN_FAILURE = "the run did not succeed; see the Dagster UI for the step logs"
+
+
+def _skipped_steps(job, result) -> int:
+    """Steps that did not run (because a step they depend on failed): the job's steps less those started."""
+    started = sum(1 for event in result.all_events if event.event_type_value == "STEP_START")
+    return max(len(job.graph.nodes) - started, 0)
 
 
 def _failure_reasons(result) -> list[str]:
@@ -133,7 +155,13 @@ def _instance() -> Iterator:
     from dagster import DagsterInstance
     from dagster._core.instance.ref import InstanceRef
 
-    if Settings.from_env().dagster_home:
+    home = Settings.from_env().dagster_home
+    if home:
+        # A DAGSTER_HOME that does not exist yet is made, as `dagster dev` would need it anyway, with a
+        # dagster.yaml so Dagster does not print its first-run banner into the run's output.
+        if not home.exists():
+            home.mkdir(parents=True)
+            (home / "dagster.yaml").write_text("# Made by fingrowth for a new DAGSTER_HOME.\ntelemetry:\n  enabled: false\n")
         with DagsterInstance.get() as instance:
             yield instance
         return

@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from ingest.staging import STAGED_PARTITION, staged_view_sql
+from ingest.staged_files import STAGED_PARTITION, staged_view_sql
 from activity.daily_activity import (
     SESSION_GAP_SECONDS,
     _partition_spans,

@@ -29,8 +29,7 @@ def stage_all(conn, landing, staged_dir):
     staged, counts = set(), {}
     for contract in CONTRACTS:
         loaded = load_raw(conn, contract, landing)
-        counts[contract.name] = stage_source(conn, contract, "full", staged, present=loaded.present,
-                                             parquet_dir=str(staged_dir))
+        counts[contract.name] = stage_source(conn, contract, landing, "full", staged, parquet_dir=str(staged_dir))
         if loaded.present:
             staged.add(contract.name)
     return counts
@@ -65,7 +64,7 @@ def test_event_sources_are_staged_as_daily_partitions_and_every_row_is_accounted
         # Raw Parquet sources are views over the landing files, not copies.
         assert conn.execute("SELECT table_type FROM information_schema.tables WHERE table_schema = 'raw' "
                             "AND table_name = 'events'").fetchone()[0] == "VIEW"
-        rejected = read_frame(conn, "SELECT source_file, line, reasons FROM quarantine.events")
+        rejected = read_frame(conn, "SELECT source_file, line, reasons FROM quarantine.events WHERE kind = 'row'")
         assert rejected["source_file"].str.starts_with("events/date=").all() and (rejected["line"] > 0).all()
 
 
@@ -89,7 +88,7 @@ def test_one_day_is_restaged_alone_without_the_warehouse(landing, tmp_path):
     assert per_file and all(rows > 0 for _, rows in per_file), per_file
     assert result.validation.success and result.validation.rows_checked == counts.rows_staged
     quarantine = pl.read_parquet(result.quarantine_file)
-    assert quarantine.height == counts.rows_quarantined
+    assert quarantine.filter(pl.col("kind") == "row").height == counts.rows_quarantined
     assert set(quarantine.columns) >= {"source_file", "line", "reasons", "record"}
     accounting = pl.read_parquet(staged_dir / "_accounting" / "events" / f"event_date={day}" / "part-0.parquet")
     assert accounting["balanced"].all()

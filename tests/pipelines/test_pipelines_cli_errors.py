@@ -65,7 +65,7 @@ def test_the_command_line_prints_the_cause_and_exits_1(tmp_path):
     (landing / "transactions.csv").write_text("txn_id,user_id,occurred_at\nt1,u1,2026-01-03\n")
     result = analytics_in_process(landing, tmp_path)
     assert result.code == 1
-    assert "fingrowth run failed" in result.stderr and "transactions.csv" in result.stderr and "'amount'" in result.stderr
+    assert "fingrowth run stopped after" in result.stderr and "transactions.csv" in result.stderr and "'amount'" in result.stderr
 
 
 def test_missing_landing_folder_is_a_usage_error(tmp_path):
@@ -106,13 +106,14 @@ def test_bad_rows_are_quarantined_and_accounted_for_through_the_command(tmp_path
     result = run_analytics(tmp_path / "landing", tmp_path, "--as-of", "2026-03-31")
     assert result.code == 0, result.output
     warehouse = tmp_path / "w.duckdb"
-    rejected = {(s, f, line): r for s, f, line, r in query(
-        warehouse, "SELECT source, source_file, line, reasons FROM quarantine.rejected_rows")}
+    found = {(k, s, f, line): r for k, s, f, line, r in query(
+        warehouse, "SELECT 'row', source, source_file, line, reasons FROM quarantine.rejected_rows UNION ALL "
+                   "SELECT 'value', source, source_file, line, reasons FROM quarantine.value_findings")}
     for item in expected:
-        key = (item.source, item.source_file, item.line)
-        assert key in rejected, f"{key} not quarantined"
-        assert item.reason in rejected[key]
-    assert len(rejected) == len(expected)
+        key = (item.kind, item.source, item.source_file, item.line)
+        assert key in found, f"{key} not found"
+        assert item.reason in found[key]
+    assert len(found) == len(expected)
     accounting = query(warehouse, "SELECT source, rows_in, rows_staged, rows_quarantined, balanced "
                                   "FROM quarantine.row_accounting")
     assert len(accounting) == 8

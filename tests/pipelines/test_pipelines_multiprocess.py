@@ -25,7 +25,7 @@ def landing_and_warehouse(tmp_path):
         # The full staging of users and products exports the keys that day staging checks references against.
         for name in ("users", "products"):
             load_raw(conn, CONTRACTS_BY_NAME[name], landing)
-            stage_source(conn, CONTRACTS_BY_NAME[name], "setup", set(), parquet_dir=str(staged_dir))
+            stage_source(conn, CONTRACTS_BY_NAME[name], landing, "setup", set(), parquet_dir=str(staged_dir))
     return landing, warehouse, staged_dir
 
 
@@ -88,7 +88,8 @@ def test_scale_out_settings_parse(tmp_path):
         "FINGROWTH_WAREHOUSE": str(tmp_path / "w.duckdb"), "FINGROWTH_DUCKDB_MEMORY_LIMIT": "4GB",
         "FINGROWTH_DUCKDB_THREADS": "2"})
     assert settings.duckdb_memory_limit == "4GB" and settings.duckdb_threads == 2
-    assert settings.staged_location == str((tmp_path / "staged").absolute())  # default: next to the warehouse
+    # Default: a folder of its own next to the warehouse file, so two warehouses in one folder never share it.
+    assert settings.staged_location == str((tmp_path / "w_staged").absolute())
     remote = Settings.from_env({"FINGROWTH_STAGED_DIR": "s3://bucket/fingrowth/staged/"})
     assert remote.staged_location == "s3://bucket/fingrowth/staged"
     for environ, message in [({"FINGROWTH_DUCKDB_MEMORY_LIMIT": "lots"}, "MEMORY_LIMIT"),

@@ -19,7 +19,7 @@ def conn(tmp_path):
     staged: set[str] = set()
     for name in ("users", "transactions"):
         load_raw(connection, CONTRACTS_BY_NAME[name], landing)
-        stage_source(connection, CONTRACTS_BY_NAME[name], "run", staged)
+        stage_source(connection, CONTRACTS_BY_NAME[name], landing, "run", staged)
         staged.add(name)
     yield connection
     connection.close()
