@@ -33,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.staging import STAGED_PARTITION, partition_glob
+from ingest.staged_files import STAGED_PARTITION, partition_glob
 
 STATE_VERSION = "3"
 SESSION_GAP_SECONDS = 30 * 60
@@ -104,12 +104,13 @@ def refresh_user_activity(conn: duckdb.DuckDBPyConnection, staged_dir: str | Non
         if len(affected) > max(1, known_days) / 2:
             reason = f"{len(affected)} of {known_days} days changed"
     if reason is not None:
-        _rebuild(conn, staged_dir, None)
         spans = _partition_spans(conn, staged_dir, list(partitions or {}))
+        _rebuild(conn, staged_dir, None, spans)
         days = conn.sql("SELECT count(DISTINCT activity_date) FROM core.user_activity").fetchone()[0]
     else:
         if affected:
-            _rebuild(conn, staged_dir, sorted(affected))
+            every = {**{key: (first, last) for key, (_, first, last) in old_partitions.items()}, **spans}
+            _rebuild(conn, staged_dir, sorted(affected), {k: v for k, v in every.items() if k in partitions})
         days = len(affected)
     _save_state(conn, as_of, partitions, spans, purchase_days)
     return ActivityRefresh(full=reason is not None, days=days, reason=reason or "only changed days recomputed")
@@ -193,8 +194,8 @@ def _delete_after(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
     conn.execute("DELETE FROM core.user_channel_months WHERE activity_month > ?", [as_of])
 
 
-def _events_source(staged_dir: str | None) -> str:
-    """Staged events with their local `activity_date`.
+def _events_source(staged_dir: str | None, partitions: list[str] | None = None) -> str:
+    """Staged events with their local `activity_date` (only those of the named partitions, when given).
 
     The local date of a timestamp is a time-zone calculation per row; over daily partitions it is taken
     from the partition's day whenever the event falls inside that local day (nearly always), which
@@ -203,13 +204,20 @@ def _events_source(staged_dir: str | None) -> str:
     if staged_dir is None:
         return ("(SELECT user_id, event_name, channel, occurred_at, CAST(occurred_at AS DATE) AS activity_date "
                 "FROM staged.events)")
-    files = partition_glob(staged_dir, "events").replace("'", "''")
+    if partitions is not None and not partitions:
+        return ("(SELECT user_id, event_name, channel, occurred_at, CAST(occurred_at AS DATE) AS activity_date "
+                "FROM staged.events WHERE false)")
+    if partitions is None:
+        files = "'" + partition_glob(staged_dir, "events").replace("'", "''") + "'"
+    else:
+        root = staged_dir.rstrip("/")
+        files = "[" + ", ".join("'" + f"{root}/events/{key}/*.parquet".replace("'", "''") + "'" for key in partitions) + "]"
     return (
         f"(SELECT user_id, event_name, channel, occurred_at, "
         f"CASE WHEN occurred_at >= CAST({STAGED_PARTITION} AS TIMESTAMPTZ) "
         f"AND occurred_at < CAST({STAGED_PARTITION} + 1 AS TIMESTAMPTZ) THEN {STAGED_PARTITION} "
         f"ELSE CAST(occurred_at AS DATE) END AS activity_date "
-        f"FROM read_parquet('{files}', hive_partitioning = true, "
+        f"FROM read_parquet({files}, hive_partitioning = true, "
         f"hive_types = {{'{STAGED_PARTITION}': DATE}}))"
     )
 
@@ -223,15 +231,17 @@ def _events_filter(days: list[dt.date]) -> tuple[str, list]:
     return where, [days[0], days[-1], days]
 
 
-def _rebuild(conn: duckdb.DuckDBPyConnection, staged_dir: str | None, days: list[dt.date] | None) -> None:
+def _rebuild(conn: duckdb.DuckDBPyConnection, staged_dir: str | None, days: list[dt.date] | None,
+             spans: dict[str, tuple[dt.date | None, dt.date | None]]) -> None:
     """Recompute the given days (None: every day) of both activity tables, one month at a time.
 
     A month's user-days fit in memory as one hash table; all 26 million of the scale set at once spilled
-    to disk and took a sixth longer.
+    to disk and took a sixth longer. Each month reads only the partitions whose rows fall in it (`spans`,
+    from the footers): with a partition a day, reading every file's footer for every month cost more
+    than the aggregation.
     """
-    events = _events_source(staged_dir)
     if days is None:
-        months = _months_with_data(conn, events)
+        months = _months_with_data(conn, staged_dir, spans)
     else:
         months = sorted({day.replace(day=1) for day in days})
         conn.execute("DELETE FROM core.user_activity WHERE activity_date IN (SELECT unnest(CAST(? AS DATE[])))",
@@ -240,21 +250,35 @@ def _rebuild(conn: duckdb.DuckDBPyConnection, staged_dir: str | None, days: list
                      [months])
     for number, month in enumerate(months):
         recomputed = _month_days([month]) if days is None else [day for day in days if day.replace(day=1) == month]
+        events = _events_source(staged_dir, _partitions_of_month(month, spans) if staged_dir else None)
         _rebuild_month(conn, events, recomputed, create=days is None and number == 0)
     if days is None:
         # The day-grained channel table of earlier versions.
         conn.execute("DROP TABLE IF EXISTS core.user_channel_days")
 
 
-def _months_with_data(conn: duckdb.DuckDBPyConnection, events: str) -> list[dt.date]:
+def _partitions_of_month(month: dt.date, spans: dict[str, tuple[dt.date | None, dt.date | None]]) -> list[str]:
+    last = _month_days([month])[-1]
+    return sorted(key for key, (first, final) in spans.items()
+                  if first is not None and first <= last and final >= month)
+
+
+def _months_with_data(conn: duckdb.DuckDBPyConnection, staged_dir: str | None,
+                      spans: dict[str, tuple[dt.date | None, dt.date | None]]) -> list[dt.date]:
     """First days of the months holding an event in the window or a purchase (at least one month, so
     the tables are created even when there is nothing to count)."""
     as_of = conn.sql("SELECT as_of FROM core.analysis_window").fetchone()[0]
-    months = [month for (month,) in conn.sql(
-        f"SELECT DISTINCT date_trunc('month', activity_date)::DATE FROM {_window_events(events, '')} "
-        "UNION SELECT DISTINCT date_trunc('month', txn_date)::DATE FROM core.purchases").fetchall()
-        if month is not None]
-    return sorted(months) or [as_of.replace(day=1)]
+    months = {month for (month,) in conn.sql(
+        "SELECT DISTINCT date_trunc('month', txn_date)::DATE FROM core.purchases").fetchall() if month is not None}
+    if staged_dir is None:
+        months |= {month for (month,) in conn.sql(
+            f"SELECT DISTINCT date_trunc('month', activity_date)::DATE FROM {_window_events(_events_source(None), '')}"
+        ).fetchall() if month is not None}
+    else:
+        for first, last in spans.values():
+            if first is not None:
+                months |= {day.replace(day=1) for day in _span(first, min(last, as_of))}
+    return sorted(m for m in months if m <= as_of) or [as_of.replace(day=1)]
 
 
 def _rebuild_month(conn: duckdb.DuckDBPyConnection, events: str, days: list[dt.date], create: bool) -> None:
@@ -302,7 +326,7 @@ def _rebuild_month(conn: duckdb.DuckDBPyConnection, events: str, days: list[dt.d
         )
         SELECT user_id, activity_date, coalesce(events, 0) AS events,
                coalesce(product_views, 0)::BIGINT AS product_views, coalesce(app_opens, 0)::BIGINT AS app_opens, coalesce(purchases, 0) AS purchases,
-               coalesce(purchase_amount, 0)::DECIMAL(18, 2) AS purchase_amount,
+               coalesce(purchase_amount, 0)::DECIMAL(38, 2) AS purchase_amount,
                first_event_at, last_event_at,
                CASE WHEN events IS NULL THEN 0
                     WHEN _span_us <= {gap_us} THEN 1

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from activity.daily_activity import refresh_user_activity
-from activity.window import NoDataError, choose_as_of
+from activity.window import NoDataError, choose_as_of, data_extent
 from assets.resources import AnalysisResource, WarehouseResource
 from assets.tables import ForeignKey, MoneyTotal, WarehouseTable, materialized, table_asset
 from warehouse import create_table_as, load_query
@@ -16,7 +16,8 @@ ANALYSIS_WINDOW = WarehouseTable(
     key="analysis_window", table="core.analysis_window", group="core", deps=STAGED_EVENT_SOURCES,
     grain="One row per run: the as-of date, the exclusive end of the window, time zone and currency",
     detail="History after the as-of date is ignored everywhere downstream; recency, tenure and value clocks "
-           "stop there. `as_of_basis` says whether the date was given or is the latest in the data.",
+           "stop there. `as_of_basis` says whether the date was given or is the latest in the data, and which rows "
+           "were left out as outliers (`outlier_rows` at or after `outlier_cutoff`; rule in `activity/window.py`).",
     single_row=True)
 PURCHASES = WarehouseTable(
     key="core_purchases", table="core.purchases", group="core", deps=("analysis_window", "stg_transactions"),
@@ -47,14 +48,18 @@ USER_ACTIVITY_STATE = WarehouseTable(
 @table_asset(ANALYSIS_WINDOW)
 def analysis_window(context: dg.AssetExecutionContext, analysis: AnalysisResource, warehouse: WarehouseResource):
     with warehouse.connection() as conn:
-        latest = conn.sql(load_query("activity", "latest_data_date")).fetchone()[0]
+        extent = data_extent(conn)
         try:
-            as_of, basis = choose_as_of(analysis.as_of_date, latest)
+            as_of, basis = choose_as_of(analysis.as_of_date, extent)
         except NoDataError as error:
             raise dg.Failure(str(error)) from error
+        if extent.outliers:
+            context.log.warning(f"as of {as_of}: {basis}")
         currency = conn.sql(load_query("activity", "data_currency")).fetchone()[0] or "CNY"
         create_table_as(conn, ANALYSIS_WINDOW.table, load_query("activity", "analysis_window"),
-                        {"as_of": as_of, "currency": currency, "as_of_basis": basis, "latest_data_date": latest})
+                        {"as_of": as_of, "currency": currency, "as_of_basis": basis,
+                         "latest_data_date": extent.latest.date() if extent.latest else None,
+                         "outlier_rows": extent.outliers, "outlier_cutoff": extent.cutoff})
         timezone = conn.sql("SELECT timezone FROM core.analysis_window").fetchone()[0]
         context.log.info(f"analysis as of {as_of} ({basis}), time zone {timezone}, currency {currency}")
         return materialized(conn, ANALYSIS_WINDOW, as_of=as_of.isoformat(), as_of_basis=basis, timezone=timezone,

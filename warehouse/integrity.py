@@ -40,7 +40,8 @@ class MoneyTotal:
             with one block of rows per model): the total must hold within every group.
         per_both: the other table has the `per` columns too and is grouped by them as well: each group
             here equals the same group there (e.g. spend per model summed over cohorts = spend per model).
-        tolerance: allowed absolute difference, for money rounded to the cent in several places.
+        tolerance: allowed absolute difference, for money rounded to the cent in several places (sums of
+            floating-point columns may also differ by `FLOAT_RELATIVE_TOLERANCE` of their size).
     """
 
     column: str
@@ -160,10 +161,16 @@ def _number(value: object) -> Decimal | float:
     return Decimal(0) if value is None else value  # type: ignore[return-value]
 
 
+# Sums of floating-point columns (model values) are added up in different orders on either side: beyond
+# the absolute tolerance, they may differ by this share of their size (a double holds ~16 digits).
+FLOAT_RELATIVE_TOLERANCE = 1e-12
+
+
 def _equal(ours: Decimal | float, theirs: Decimal | float, tolerance: float) -> bool:
-    if tolerance == 0 and isinstance(ours, Decimal) and isinstance(theirs, Decimal):
-        return ours == theirs
-    return abs(float(ours) - float(theirs)) <= tolerance
+    if isinstance(ours, Decimal) and isinstance(theirs, Decimal):
+        return ours == theirs if tolerance == 0 else abs(ours - theirs) <= Decimal(str(tolerance))
+    size = max(abs(float(ours)), abs(float(theirs)))
+    return abs(float(ours) - float(theirs)) <= max(tolerance, FLOAT_RELATIVE_TOLERANCE * size)
 
 
 def _count(conn: duckdb.DuckDBPyConnection, sql: str) -> int:

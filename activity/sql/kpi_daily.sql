@@ -46,9 +46,9 @@ SELECT days.date,
        CASE WHEN days.date >= c.activity_from THEN coalesce(active_users, 0) END AS active_users,
        CASE WHEN days.date >= c.purchases_from THEN coalesce(transacting_users, 0) END AS transacting_users,
        CASE WHEN days.date >= c.purchases_from THEN coalesce(transactions, 0) END AS transactions,
-       CASE WHEN days.date >= c.purchases_from THEN coalesce(txn_amount, 0)::DECIMAL(18, 2) END AS txn_amount,
-       CASE WHEN days.date >= c.purchases_from THEN coalesce(revenue, 0)::DECIMAL(18, 2) END AS revenue,
-       CASE WHEN days.date >= c.spend_from THEN coalesce(spend, 0)::DECIMAL(18, 2) END AS spend
+       CASE WHEN days.date >= c.purchases_from THEN coalesce(txn_amount, 0)::DECIMAL(38, 2) END AS txn_amount,
+       CASE WHEN days.date >= c.purchases_from THEN coalesce(revenue, 0)::DECIMAL(38, 2) END AS revenue,
+       CASE WHEN days.date >= c.spend_from THEN coalesce(spend, 0)::DECIMAL(38, 2) END AS spend
 FROM days CROSS JOIN coverage c CROSS JOIN w
 LEFT JOIN signups USING (date) LEFT JOIN customers USING (date) LEFT JOIN activated USING (date)
 LEFT JOIN active USING (date) LEFT JOIN purchases USING (date) LEFT JOIN spend USING (date)
