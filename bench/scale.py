@@ -196,16 +196,13 @@ class _MemorySampler(threading.Thread):
 
 
 def _settings(args: argparse.Namespace):
-    from dataclasses import replace
-
     from pipelines.settings import Settings
 
     if args.memory_limit:
         _limit_duckdb_memory(args.memory_limit)
-    return replace(
-        Settings.from_env(), landing=args.landing, warehouse=args.work / "warehouse.duckdb", out=args.work / "out",
-        staged_dir=str(args.work / "staged"), duckdb_memory_limit=args.memory_limit or None,
-    ).validated()
+    return Settings.from_env(
+        landing=args.landing, warehouse=args.work / "warehouse.duckdb", out=args.work / "out",
+        staged_dir=str(args.work / "staged"), duckdb_memory_limit=args.memory_limit or None)
 
 
 def _pipeline(args: argparse.Namespace) -> int:
