@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from ingest.staged_files import STAGED_PARTITION, staged_view_sql
+from activity import daily_activity
 from activity.daily_activity import (
     SESSION_GAP_SECONDS,
     _partition_spans,
@@ -165,9 +166,12 @@ def test_sessions_of_days_with_two_three_and_many_events_match_the_gaps(tmp_path
         assert kinds and max(kinds) > 1
 
 
-def test_a_rebuild_over_several_months_keeps_one_row_per_user_and_day(tmp_path):
-    """The rebuild goes a month at a time: days on both sides of a month end, a purchase-only day in a
-    month without events and an event filed under the previous month's last UTC day each land once."""
+@pytest.mark.parametrize("batch_events", [1, 3, 12_000_000], ids=["month_by_month", "two_months", "all_at_once"])
+def test_a_rebuild_over_several_months_keeps_one_row_per_user_and_day(tmp_path, monkeypatch, batch_events):
+    """The rebuild goes a batch of months at a time: days on both sides of a month end, a purchase-only
+    day in a month without events and an event filed under the previous month's last UTC day each land
+    once, whether each month is its own batch, months are paired, or all are one batch."""
+    monkeypatch.setattr(daily_activity, "BATCH_EVENTS", batch_events)
     local = ZoneInfo(ZONE)
     times = [
         ("u1", dt.datetime(2026, 2, 28, 23, 50, tzinfo=local)),
