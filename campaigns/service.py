@@ -703,7 +703,7 @@ class CampaignService:
             decisions = campaign_records.decision_counts(conn, plan.plan_id) if plan is not None else {}
             events = campaign_records.event_people(conn, campaign_id)
             assignments = campaign_records.first_launch_assignments(conn, campaign_id)
-        launched = plan is not None and plan.kind in campaign_records.SENDING_KINDS
+            launched = campaign_records.was_sent(conn, campaign_id)
         lift = None
         if assignments.height:
             try:
@@ -731,6 +731,7 @@ class CampaignService:
                                else (None, None))
             template = campaign_records.decision_template(conn, plan.template_key) if plan is not None else None
             batch_id, batch_state, skipped, events = campaign_records.delivery_of(conn, campaign_id, user_id)
+            sent = campaign_records.was_sent(conn, campaign_id)
             audit(conn, actor.user, "recipient.explain", f"{campaign_id}/{user_id}",
                   {"found": decision is not None}, self._clock())
         channel = template.channel if template is not None else None
@@ -750,8 +751,7 @@ class CampaignService:
             found = self._contacts.contacts([user_id], channel)
             contact = found[column].item() if found.height else None
         rules = campaign_records.decision_rules(template, decision.rule_version if decision else None)
-        return explain_recipient(user_id, campaign_id, decision, plan is not None and plan.kind in
-                                 campaign_records.SENDING_KINDS, rules, consent, batch_id, batch_state, skipped,
+        return explain_recipient(user_id, campaign_id, decision, sent, rules, consent, batch_id, batch_state, skipped,
                                  events, contact, may(actor, "recipient.contact"))
 
     # The audit trail.
@@ -807,7 +807,8 @@ class CampaignService:
                 audit(conn, outcome.user_name or "<none>", "console.sign_in_refused", outcome.user_name or "",
                       {"reason": outcome.detail, "client": client}, now)
                 return None
-            role = self._roles.role_of(outcome.user_name)
+        role = self._roles.role_of(outcome.user_name)
+        with self._store.transaction() as conn:
             if role is None:
                 audit(conn, outcome.user_name, "console.sign_in_refused", outcome.user_name,
                       {"reason": "no role in the role directory", "client": client}, now)

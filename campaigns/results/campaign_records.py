@@ -32,16 +32,20 @@ class CampaignSummary:
     latest_kind: str
     latest_at: datetime
     template_key: str
+    # A launch was run (a dry run counts), and whether a live one put batches in the ledger.
     launched: bool
+    sent: bool
 
 
 def campaign_summaries(conn: Connection) -> list[CampaignSummary]:
     rows = conn.execute(select(plans.c.campaign_id, plans.c.kind, plans.c.planned_at, plans.c.template_key)
                         .order_by(plans.c.campaign_id, plans.c.planned_at)).all()
+    with_batches = set(conn.execute(select(outbox.c.campaign_id).distinct()).scalars())
     latest: dict[str, CampaignSummary] = {}
     for row in rows:
         launched = row.kind in SENDING_KINDS or (row.campaign_id in latest and latest[row.campaign_id].launched)
-        latest[row.campaign_id] = CampaignSummary(row.campaign_id, row.kind, row.planned_at, row.template_key, launched)
+        latest[row.campaign_id] = CampaignSummary(row.campaign_id, row.kind, row.planned_at, row.template_key, launched,
+                                                  row.campaign_id in with_batches)
     return sorted(latest.values(), key=lambda s: s.latest_at, reverse=True)
 
 
@@ -106,6 +110,11 @@ def delivery_of(conn: Connection, campaign_id: str, user_id: str
         select(webhook_events.c.event, webhook_events.c.occurred_at)
         .where(webhook_events.c.campaign_id == campaign_id, webhook_events.c.user_id == user_id)).all()]
     return (member.batch_id if member else None, state, member.skipped_reason if member else None, events)
+
+
+def was_sent(conn: Connection, campaign_id: str) -> bool:
+    """Whether a live launch put any batch of the campaign in the ledger (a dry run records a launch, no batch)."""
+    return conn.execute(select(outbox.c.batch_id).where(outbox.c.campaign_id == campaign_id).limit(1)).first() is not None
 
 
 def event_people(conn: Connection, campaign_id: str) -> dict[str, int]:

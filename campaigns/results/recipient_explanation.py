@@ -153,7 +153,7 @@ def explain_recipient(user_id: str, campaign_id: str, decision: RecordedDecision
     Args:
         decision: The person's row of the campaign's latest launch (or, when never launched, latest plan);
             None when that run did not include them.
-        launched: Whether the campaign was ever launched.
+        launched: Whether a live launch of the campaign ever put batches in the ledger (a dry run does not).
         rules: The rules the decision ran through, in evaluation order (rules only seen in the reason codes
             are added after them).
     """
