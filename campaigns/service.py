@@ -710,7 +710,9 @@ class CampaignService:
                 with self._warehouse_session() as conn:
                     purchases = pl.from_arrow(conn.execute("SELECT user_id, occurred_at FROM core.purchases").arrow())
                     observed = conn.execute("SELECT window_end FROM core.analysis_window").fetchone()[0]
-                rows = holdout_lift(assignments, purchases.cast({"user_id": pl.String}), observed)
+                purchases = purchases.with_columns(pl.col("user_id").cast(pl.String),
+                                                   pl.col("occurred_at").dt.convert_time_zone("UTC"))
+                rows = holdout_lift(assignments, purchases, observed.astimezone(UTC))
                 lift = rows.row(0, named=True) if rows.height else None
             except (StoreUnavailable, FileNotFoundError, duckdb.Error) as error:
                 notes.append(f"lift not available now: {error}")
