@@ -62,6 +62,8 @@ _FAMILIES: tuple[tuple[str, str, str], ...] = (
     ("_status_unknown", "{x} status unknown", "{x}状态未知"),
     ("_opt_out", "opted out of {x}", "已拒绝{x}"),
 )
+_PURPOSES_EN = {"consent": "marketing", "cross_border_consent": "cross-border", "cross_border": "cross-border",
+                "personalization": "personalised marketing"}
 _PURPOSES_ZH = {"consent": "营销", "marketing": "营销", "cross_border_consent": "出境", "cross_border": "出境",
                 "personalization": "个性化营销"}
 _SUPPRESSED_ZH = {"unsubscribe": "已退订", "group_unsubscribe": "已退订", "bounce": "退信", "dropped": "投递被丢弃",
@@ -201,7 +203,7 @@ def reason_texts(code: str) -> tuple[str, str]:
     for suffix, english, chinese in _FAMILIES:
         if code.endswith(suffix):
             name = code.removesuffix(suffix)
-            return (english.format(x=name.replace("_", "-")),
+            return (english.format(x=_PURPOSES_EN.get(name, name.replace("_", " "))),
                     chinese.format(x=_PURPOSES_ZH.get(name, name)))
     return code, code
 
