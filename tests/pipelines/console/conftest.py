@@ -100,3 +100,52 @@ def copy_sample(sample_run, target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy(sample_run.warehouse, target / "w.duckdb")
     return target
+
+
+def form_fields(html: str, form_id: str) -> dict[str, str]:
+    """The values a browser would post for a form: inputs, checked boxes, textareas, selected options."""
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.inside = False
+            self.fields: dict[str, str] = {}
+            self.textarea: str | None = None
+            self.select: str | None = None
+
+        def handle_starttag(self, tag, attrs):
+            attributes = dict(attrs)
+            if tag == "form":
+                self.inside = attributes.get("id") == form_id
+            if not self.inside:
+                return
+            name = attributes.get("name")
+            if tag == "input" and name:
+                if attributes.get("type") in ("checkbox", "radio"):
+                    if "checked" in attributes:
+                        self.fields[name] = attributes.get("value", "on")
+                else:
+                    self.fields[name] = attributes.get("value", "")
+            elif tag == "textarea" and name:
+                self.textarea, self.fields[name] = name, ""
+            elif tag == "select" and name:
+                self.select = name
+            elif tag == "option" and self.select and "selected" in attributes:
+                self.fields[self.select] = attributes.get("value", "")
+
+        def handle_endtag(self, tag):
+            if tag == "form":
+                self.inside = False
+            elif tag == "textarea":
+                self.textarea = None
+            elif tag == "select":
+                self.select = None
+
+        def handle_data(self, data):
+            if self.textarea:
+                self.fields[self.textarea] += data
+
+    reader = Reader()
+    reader.feed(html)
+    return reader.fields

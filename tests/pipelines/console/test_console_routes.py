@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from campaigns.store.op_tables import audit_log
 from pipelines.console.app import ROUTES
 from pipelines.console.security import SESSION_COOKIE
-from tests.pipelines.console.conftest import PASSWORD, ROLE_ACCOUNTS, csrf_of, sign_in
+from tests.pipelines.console.conftest import PASSWORD, ROLE_ACCOUNTS, csrf_of, form_fields, sign_in
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "console.md"
 ROLES = ("analyst", "marketer", "compliance", "admin")
@@ -266,3 +266,41 @@ def test_pages_render_in_both_languages(small_console, lang):
     page = client.get("/templates/wealth_welcome/1")
     assert page.status_code == 200
     assert ("审核" in page.text or "模板" in page.text) if lang == "zh" else "Lint findings" in page.text
+
+
+def test_approval_needs_every_review_finding_acknowledged(small_console):
+    marketer = small_console.signed_in("marketer")
+    page = marketer.get("/templates/new")
+    saved = marketer.post("/templates", data={
+        "csrf_token": csrf_of(page.text), "revising": "0", "version": "1", "template_id": "deposit_probe",
+        "jurisdiction": "CN", "channel": "sms", "message_class": "commercial", "product_type": "deposit",
+        "risk_grade": "", "issuer": "示例银行股份有限公司", "sender_legal_name": "示例数字金融服务有限公司",
+        "sender_contact": "客服电话 400-000-0000", "placeholders": "",
+        "text_body": "【示例数字金融】示例银行三年期定期存款，保本，年利率以银行公布为准。本短信由示例数字金融服务有限公司发送，"
+                     "客服电话 400-000-0000。回复TD退订"})
+    assert saved.status_code == 303, saved.text
+    compliance = small_console.signed_in("compliance")
+    review = compliance.get("/templates/deposit_probe/1")
+    assert "CN-AD-01-DEP.1" in review.text and 'name="ack" value="CN-AD-01-DEP.1"' in review.text
+    token = csrf_of(review.text)
+    refused = compliance.post("/templates/deposit_probe/1/approve", data={"csrf_token": token})
+    assert refused.status_code == 400 and "CN-AD-01-DEP.1" in refused.text
+    approved = compliance.post("/templates/deposit_probe/1/approve", data={"csrf_token": token,
+                                                                          "ack": "CN-AD-01-DEP.1"})
+    assert approved.status_code == 303
+    assert "status-approved" in compliance.get("/templates/deposit_probe/1").text
+
+
+def test_an_edit_files_a_new_version_and_the_diff_shows_the_change(small_console):
+    marketer = small_console.signed_in("marketer")
+    page = marketer.get("/templates/wealth_welcome/1/edit")
+    assert 'readonly' in page.text
+    data = form_fields(page.text, "template-form")
+    assert data["revising"] == "1" and data["channel"] == "email" and data["is_personalized"] == "on"
+    data["text_body"] = data["text_body"].replace("感谢您关注", "欢迎您关注")
+    saved = marketer.post("/templates", data=data)
+    assert saved.status_code == 303 and saved.headers["location"] == "/templates/wealth_welcome/2", saved.text
+    shown = marketer.get("/templates/wealth_welcome/2").text
+    assert "wealth_welcome@1 → wealth_welcome@2" in shown.replace("&gt;", ">")
+    assert "+  欢迎您关注" in shown and "-  感谢您关注" in shown
+    assert "status-approved" in marketer.get("/templates/wealth_welcome/1").text  # version 1 is untouched
