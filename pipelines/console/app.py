@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from campaigns.service import CampaignService
 from pipelines.campaign_wiring import WarehouseSessions, campaign_service
-from pipelines.console import auth_pages, campaign_pages, compliance_pages, dashboard_pages, template_pages
+from pipelines.console import auth_pages, campaign_views, compliance_pages, dashboard_pages, template_pages
 from pipelines.console.security import SecurityHeaders, SessionKeys, random_secret
 from pipelines.console.web import STATIC_DIR, Console, refusal
 from pipelines.settings import Settings
@@ -41,13 +41,13 @@ ROUTES = [
     Route("/templates/{template_id}/{version}/approve", template_pages.approve, methods=["POST"]),
     Route("/templates/{template_id}/{version}/reject", template_pages.reject, methods=["POST"]),
     Route("/review", template_pages.review_queue, methods=["GET"]),
-    Route("/campaigns", campaign_pages.campaign_list, methods=["GET"]),
-    Route("/campaigns", campaign_pages.save_campaign, methods=["POST"]),
-    Route("/campaigns/new", campaign_pages.new_campaign, methods=["GET"]),
-    Route("/campaigns/{campaign_id}", campaign_pages.show_campaign, methods=["GET"]),
-    Route("/campaigns/{campaign_id}/edit", campaign_pages.edit_campaign, methods=["GET"]),
-    Route("/campaigns/{campaign_id}/preview", campaign_pages.preview_audience, methods=["POST"]),
-    Route("/campaigns/{campaign_id}/launch", campaign_pages.launch, methods=["POST"]),
+    Route("/campaigns", campaign_views.campaign_list, methods=["GET"]),
+    Route("/campaigns", campaign_views.save_campaign, methods=["POST"]),
+    Route("/campaigns/new", campaign_views.new_campaign, methods=["GET"]),
+    Route("/campaigns/{campaign_id}", campaign_views.show_campaign, methods=["GET"]),
+    Route("/campaigns/{campaign_id}/edit", campaign_views.edit_campaign, methods=["GET"]),
+    Route("/campaigns/{campaign_id}/preview", campaign_views.preview_audience, methods=["POST"]),
+    Route("/campaigns/{campaign_id}/launch", campaign_views.launch, methods=["POST"]),
     Route("/people", compliance_pages.recipient_lookup, methods=["GET"]),
     Route("/audit", compliance_pages.audit_trail, methods=["GET"]),
     Route("/accounts", compliance_pages.account_list, methods=["GET"]),
