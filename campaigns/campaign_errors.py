@@ -120,3 +120,12 @@ class StoreUnavailable(CampaignError):
 
 class DeliveryHalted(CampaignError, RuntimeError):
     """A launch stopped before finishing (bad key, sender refused, rate limit exhausted, unreachable)."""
+
+
+class AccountError(CampaignError, ValueError):
+    """A console account request the rules do not allow (bad name, role or password, an existing or missing
+    account)."""
+
+
+class DraftError(CampaignError, ValueError):
+    """A campaign draft that does not exist or cannot be used."""

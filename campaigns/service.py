@@ -35,6 +35,7 @@ from campaigns.campaign_errors import (
     BatchRequestError,
     CampaignError,
     DeliverySetupError,
+    DraftError,
     PermissionDenied,
     ScheduleError,
     StaleScheduleError,
@@ -42,18 +43,21 @@ from campaigns.campaign_errors import (
 )
 from campaigns.content.copy_lint import LintReport, lint_template
 from campaigns.content.template_review import TemplatePreview, preview, template_diff
-from campaigns.definitions.campaign_file import Campaign, load_campaign, parse_campaign
+from campaigns.definitions.campaign_file import Campaign, campaign_definition, load_campaign, parse_campaign
 from campaigns.definitions.shipped_library import template_path
 from campaigns.definitions.template_file import Template, load_template, load_template_definition
 from campaigns.delivery.batch_reconciliation import BatchDecision, batch_table, reconcile, requeue
-from campaigns.delivery.contact_book import ContactBook
+from campaigns.delivery.contact_book import CONTACT_COLUMN, ContactBook
 from campaigns.delivery.outbox_ledger import LaunchReport, batch_states, summarise
 from campaigns.delivery.plan_records import Plan, default_as_of, eligible_people, latest_launch, plan_campaign
 from campaigns.delivery.provider_events import IngestResult, authentic_events, record_events
 from campaigns.delivery.sendgrid_email import SenderConfig, deliver
 from campaigns.delivery.vendor_export import export_batches
-from campaigns.governance.access import Actor, RoleDirectory, require, resolve_actor
-from campaigns.governance.audit_trail import audit
+from campaigns.eligibility.consent_state import latest_consents
+from campaigns.governance import accounts as account_book
+from campaigns.governance.access import Actor, RoleDirectory, may, require, resolve_actor
+from campaigns.governance.accounts import Account
+from campaigns.governance.audit_trail import AuditEntry, audit, audit_entries
 from campaigns.governance.template_approvals import (
     DEFAULT_APPROVAL_DAYS,
     RegisteredTemplate,
@@ -67,8 +71,13 @@ from campaigns.governance.template_approvals import (
     submit_template,
     template_status,
 )
+from campaigns.results import campaign_records
+from campaigns.results.campaign_records import CampaignSummary
+from campaigns.results.holdout_lift import holdout_lift
+from campaigns.results.recipient_explanation import ConsentAtSend, RecipientExplanation, explain_recipient
 from campaigns.store.op_database import OpStore
-from campaigns.store.op_tables import outbox
+from campaigns.store.op_tables import campaign_drafts, outbox, templates
+from warehouse import table_exists
 
 Warehouse = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 ClientFactory = Callable[[str, SenderConfig], Any]
@@ -105,18 +114,21 @@ class DeliveryOptions:
 
 @dataclass(frozen=True)
 class PlanRequest:
-    """Decide a campaign file's audience and record the plan; nothing is sent."""
+    """Decide a campaign's audience and record the plan; nothing is sent. The campaign is a file, or a draft
+    saved in the store (`draft_id`)."""
 
-    campaign_file: Path
+    campaign_file: Path | None = None
     # Decide with what the data knew at the end of this local day (default: the end of the data window).
     as_of: date | None = None
+    draft_id: str | None = None
 
 
 @dataclass(frozen=True)
 class LaunchRequest:
-    """Launch a campaign file: decide again, then send (e-mail) or export (SMS, push); a dry run unless `live`."""
+    """Launch a campaign (a file, or a saved draft by `draft_id`): decide again, then send (e-mail) or export
+    (SMS, push); a dry run unless `live`."""
 
-    campaign_file: Path
+    campaign_file: Path | None = None
     live: bool = False
     # Launch before the campaign's `send_at` (or for a stale one), judging every rule for now.
     send_now: bool = False
@@ -127,6 +139,7 @@ class LaunchRequest:
     resend_unknown: tuple[str, ...] = ()
     # Admin only: requeue these `failed` (4xx-rejected) batches after the cause was fixed.
     retry_failed: tuple[str, ...] = ()
+    draft_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -320,6 +333,45 @@ class CampaignStatus:
 
 
 @dataclass(frozen=True)
+class ConsoleSession:
+    """A console sign-in: who, with which role, and the session id (given once, to put in the browser)."""
+
+    user: str
+    role: str
+    session_id: str
+
+
+@dataclass(frozen=True)
+class CampaignDraft:
+    campaign_id: str
+    definition: Mapping[str, Any]
+    author: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class AudienceOptions:
+    """What a campaign can target: RFM segments, personas and analysts' rule segments, each with its size."""
+
+    rfm_segments: tuple[tuple[str, int], ...]
+    personas: tuple[tuple[str, str, int], ...]
+    rule_segments: tuple[tuple[str, str, int], ...]
+
+
+@dataclass(frozen=True)
+class CampaignResults:
+    """A campaign's batches, its decisions, people per provider event, and the lift against its holdout."""
+
+    status: CampaignStatus
+    launched: bool
+    decisions: Mapping[str, int]
+    events: Mapping[str, int]
+    # A `holdout_lift` row (None: no launch with both a treated and a held-out group, or no purchases data).
+    lift: Mapping[str, Any] | None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class _Templates:
     """A campaign's main template and its variants' templates, each with its registry status."""
 
@@ -457,6 +509,39 @@ class CampaignService:
         with self._store.transaction() as conn:
             return tuple(list_templates(conn, self._clock()))
 
+    def submit_template_definition(self, user: str | None, definition: Mapping[str, Any],
+                                   as_new_version: bool = False) -> SubmitResult:
+        """Register a template given as a mapping (the console's form); `as_new_version` files it as the next
+        free version of its id, so an edit never changes a registered version."""
+        data = dict(definition)
+        subject = f"{data.get('template_id')}@{data.get('version')}"
+        actor = self._actor(user, "template.submit", subject)
+        with self._refusals(actor, "template.submit_refused", subject):
+            with self._store.transaction() as conn:
+                if as_new_version:
+                    versions = registered_versions(conn, str(data.get("template_id")))
+                    data["version"] = (versions[-1] + 1) if versions else int(data.get("version") or 1)
+                template, report, new = submit_template(conn, actor, data, now=self._clock())
+        status = ("submitted" if report.passed else "blocked") if new else "unchanged"
+        return SubmitResult(template.key, template.content_sha256, actor.user, report, status)
+
+    def template_definition(self, user: str | None, template_id: str, version: int) -> dict[str, Any]:
+        """A registered version as the mapping it was filed with (to edit it into a new version)."""
+        self._actor(user, "template.show", f"{template_id}@{version}")
+        with self._store.transaction() as conn:
+            row = conn.execute(select(templates.c.definition_json).where(
+                templates.c.template_id == template_id, templates.c.version == int(version))).first()
+        if row is None:
+            raise ApprovalError(f"template {template_id}@{version} is not registered")
+        return json.loads(row.definition_json)
+
+    def review_queue(self, user: str | None) -> tuple[RegisteredTemplate, ...]:
+        """Versions awaiting a reviewer: submitted (or approved once and expired), oldest first."""
+        self._actor(user, "template.approve", "review-queue")
+        with self._store.transaction() as conn:
+            waiting = [t for t in list_templates(conn, self._clock()) if t.status.status in ("submitted", "expired")]
+        return tuple(sorted(waiting, key=lambda t: t.created_at))
+
     # Campaigns.
 
     def plan(self, user: str | None, request: PlanRequest) -> PlanResult:
@@ -465,8 +550,8 @@ class CampaignService:
         Templates of any status are used (an unregistered one from the shipped library), and the result
         names those that are not approved.
         """
-        actor = self._actor(user, "campaign.plan", str(request.campaign_file))
-        campaign = load_campaign(request.campaign_file)
+        actor = self._actor(user, "campaign.plan", self._request_subject(request))
+        campaign = self._requested_campaign(request)
         templates = self._templates(campaign, approved_only=False)
         notes = []
         if self._stale(campaign):
@@ -492,17 +577,18 @@ class CampaignService:
             ApprovalError: a template of the campaign is not approved and unexpired.
             BatchRequestError: a batch named for a requeue cannot be requeued.
         """
-        actor = self._actor(user, "campaign.launch", str(request.campaign_file))
+        subject = self._request_subject(request)
+        actor = self._actor(user, "campaign.launch", subject)
         if request.resend_unknown:
-            self._require(actor, "campaign.resend_unknown", str(request.campaign_file))
+            self._require(actor, "campaign.resend_unknown", subject)
         if request.retry_failed:
-            self._require(actor, "campaign.retry_failed", str(request.campaign_file))
-        campaign = load_campaign(request.campaign_file)
+            self._require(actor, "campaign.retry_failed", subject)
+        campaign = self._requested_campaign(request)
         with self._refusals(actor, "campaign.launch_refused", campaign.campaign_id):
             if campaign.send_at is not None and not request.send_now and self._clock() < campaign.send_at:
-                raise ScheduleError(request.campaign_file, campaign.send_at)
+                raise ScheduleError(subject, campaign.send_at)
             if self._stale(campaign) and not request.send_now:
-                raise StaleScheduleError(request.campaign_file, campaign.send_at, self._grace_hours())
+                raise StaleScheduleError(subject, campaign.send_at, self._grace_hours())
             if request.live and campaign.channel == "email":
                 self._require_live_email_setup()
             templates = self._templates(campaign, approved_only=True)
@@ -552,6 +638,224 @@ class CampaignService:
                         r["last_status"], r["last_error"], r["updated_at"], r["events"], r["kinds"],
                         r["first_event_at"]) for r in table.iter_rows(named=True)), self._timezone)
 
+    # Campaign drafts (the console's campaign builder).
+
+    def save_campaign_draft(self, user: str | None, definition: Mapping[str, Any]) -> CampaignDraft:
+        """Validate a campaign definition (as a campaign file would hold it) and keep it as a draft."""
+        subject = str(definition.get("campaign_id"))
+        actor = self._actor(user, "campaign.draft", subject)
+        with self._refusals(actor, "campaign.draft_refused", subject):
+            campaign = parse_campaign(dict(definition), source=f"draft:{subject}")
+            self._templates(campaign, approved_only=False)  # every template must exist (any status)
+            stored = campaign_definition(campaign)
+            now = self._clock()
+            with self._store.transaction() as conn:
+                exists = conn.execute(select(campaign_drafts.c.campaign_id)
+                                      .where(campaign_drafts.c.campaign_id == campaign.campaign_id)).first()
+                body = json.dumps(stored, ensure_ascii=False, sort_keys=True)
+                if exists:
+                    conn.execute(campaign_drafts.update().where(campaign_drafts.c.campaign_id == campaign.campaign_id)
+                                 .values(definition_json=body, author=actor.user, updated_at=now))
+                else:
+                    conn.execute(campaign_drafts.insert().values(campaign_id=campaign.campaign_id, definition_json=body,
+                                                                 author=actor.user, updated_at=now))
+                audit(conn, actor.user, "campaign.draft", campaign.campaign_id, {"definition": stored}, now)
+        return CampaignDraft(campaign.campaign_id, stored, actor.user, now)
+
+    def campaign_drafts(self, user: str | None) -> tuple[CampaignDraft, ...]:
+        self._actor(user, "campaign.status", "drafts")
+        with self._store.transaction() as conn:
+            rows = conn.execute(select(campaign_drafts).order_by(campaign_drafts.c.updated_at.desc())).all()
+        return tuple(CampaignDraft(r.campaign_id, json.loads(r.definition_json), r.author, r.updated_at) for r in rows)
+
+    def campaign_draft(self, user: str | None, campaign_id: str) -> CampaignDraft:
+        self._actor(user, "campaign.status", campaign_id)
+        return self._draft(campaign_id)
+
+    def campaigns(self, user: str | None) -> tuple[CampaignSummary, ...]:
+        """Every campaign the store has recorded a run for, most recent first."""
+        self._actor(user, "campaign.status", "campaigns")
+        with self._store.transaction() as conn:
+            return tuple(campaign_records.campaign_summaries(conn))
+
+    def audience_options(self, user: str | None) -> AudienceOptions:
+        """The segments a campaign can target, with their sizes, from the warehouse."""
+        self._actor(user, "campaign.plan", "audience-options")
+        with self._warehouse_session() as conn:
+            rfm = conn.execute("SELECT rfm_segment, count(*) FROM marts.user_segment WHERE rfm_segment IS NOT NULL "
+                               "GROUP BY ALL ORDER BY 2 DESC, 1").fetchall()
+            personas = conn.execute("SELECT CAST(persona_id AS VARCHAR), any_value(persona_name), count(*) "
+                                    "FROM marts.user_segment WHERE persona_id IS NOT NULL GROUP BY 1 ORDER BY 1"
+                                    ).fetchall()
+            rules = (conn.execute("SELECT segment, coalesce(description, ''), users FROM marts.rule_segment "
+                                  "ORDER BY segment").fetchall()
+                     if table_exists(conn, "marts.rule_segment") else [])
+        return AudienceOptions(tuple((str(a), int(b)) for a, b in rfm),
+                               tuple((str(a), str(b or ""), int(c)) for a, b, c in personas),
+                               tuple((str(a), str(b), int(c)) for a, b, c in rules))
+
+    def campaign_results(self, user: str | None, campaign_id: str) -> CampaignResults:
+        """Batches and their states, decisions, people per provider event, and the lift against the holdout."""
+        status = self.campaign_status(user, campaign_id)
+        notes: list[str] = []
+        with self._store.transaction() as conn:
+            plan = campaign_records.deciding_plan(conn, campaign_id)
+            decisions = campaign_records.decision_counts(conn, plan.plan_id) if plan is not None else {}
+            events = campaign_records.event_people(conn, campaign_id)
+            assignments = campaign_records.first_launch_assignments(conn, campaign_id)
+            launched = campaign_records.was_sent(conn, campaign_id)
+        lift = None
+        if assignments.height:
+            try:
+                with self._warehouse_session() as conn:
+                    purchases = pl.from_arrow(conn.execute("SELECT user_id, occurred_at FROM core.purchases").arrow())
+                    observed = conn.execute("SELECT window_end FROM core.analysis_window").fetchone()[0]
+                purchases = purchases.with_columns(pl.col("user_id").cast(pl.String),
+                                                   pl.col("occurred_at").dt.convert_time_zone("UTC"))
+                rows = holdout_lift(assignments, purchases, observed.astimezone(UTC))
+                lift = rows.row(0, named=True) if rows.height else None
+            except (StoreUnavailable, FileNotFoundError, duckdb.Error) as error:
+                notes.append(f"lift not available now: {error}")
+            if lift is None and not notes:
+                notes.append("no lift: the first launch has no held-out group (holdout 0%) or nobody was sent")
+        return CampaignResults(status, launched, decisions, events, lift, tuple(notes))
+
+    # People.
+
+    def explain_recipient(self, user: str | None, user_id: str, campaign_id: str) -> RecipientExplanation:
+        """Why a person was or was not sent a campaign: the recorded decision, every rule passed or failed with
+        its reason, consent at the decision instant, holdout, variant, batch and provider events. The contact
+        is masked unless the user's role may see contact details."""
+        actor = self._actor(user, "recipient.explain", f"{campaign_id}/{user_id}")
+        with self._store.transaction() as conn:
+            plan = campaign_records.deciding_plan(conn, campaign_id)
+            decision, as_of = (campaign_records.recorded_decision(conn, plan, user_id) if plan is not None
+                               else (None, None))
+            template = campaign_records.decision_template(conn, plan.template_key) if plan is not None else None
+            batch_id, batch_state, skipped, events = campaign_records.delivery_of(conn, campaign_id, user_id)
+            sent = campaign_records.was_sent(conn, campaign_id)
+            audit(conn, actor.user, "recipient.explain", f"{campaign_id}/{user_id}",
+                  {"found": decision is not None}, self._clock())
+        channel = template.channel if template is not None else None
+        consent: list[ConsentAtSend] = []
+        contact = None
+        if channel is not None and decision is not None:
+            with self._warehouse_session() as conn:
+                records = pl.from_arrow(conn.execute(
+                    "SELECT user_id, channel, purpose, status, recorded_at, evidence_ref FROM staged.consents "
+                    "WHERE user_id = ? AND channel = ?", [user_id, channel]).arrow())
+            if records.height:
+                records = records.with_columns(pl.col("recorded_at").dt.convert_time_zone("UTC"))
+                latest = latest_consents(records, as_of or self._clock()).sort("purpose")
+                consent = [ConsentAtSend(r["purpose"], r["status"], r["recorded_at"], r["evidence_ref"])
+                           for r in latest.iter_rows(named=True)]
+            column = CONTACT_COLUMN[channel]
+            found = self._contacts.contacts([user_id], channel)
+            contact = found[column].item() if found.height else None
+        rules = campaign_records.decision_rules(template, decision.rule_version if decision else None)
+        return explain_recipient(user_id, campaign_id, decision, sent, rules, consent, batch_id, batch_state, skipped,
+                                 events, contact, may(actor, "recipient.contact"))
+
+    # The audit trail.
+
+    def audit_trail(self, user: str | None, actor: str | None = None, action: str | None = None,
+                    subject: str | None = None, since: datetime | None = None, until: datetime | None = None,
+                    limit: int = 200) -> tuple[AuditEntry, ...]:
+        """Audit rows, newest first, filtered by actor, action prefix, subject text and time."""
+        self._actor(user, "audit.read", "audit-trail")
+        with self._store.transaction() as conn:
+            return tuple(audit_entries(conn, actor, action, subject, since, until, limit))
+
+    # Accounts and console sessions.
+
+    def add_account(self, user: str | None, name: str, role: str, password: str) -> Account:
+        """Create a console account. The very first account of a store must be an admin and needs no acting user
+        (someone has to be first); every later one is made by an admin."""
+        now = self._clock()
+        with self._store.transaction() as conn:
+            first = account_book.account_count(conn) == 0
+        if first and role == "admin":
+            actor = Actor(user or "<first-admin>", "admin")
+        else:
+            actor = self._actor(user, "account.manage", name)
+        with self._refusals(actor, "account.add_refused", name):
+            with self._store.transaction() as conn:
+                account = account_book.add_account(conn, name, role, password, now)
+                audit(conn, actor.user, "account.add", account.user_name, {"role": account.role, "first": first}, now)
+        return account
+
+    def disable_account(self, user: str | None, name: str) -> int:
+        """Disable an account (it keeps its history) and end its sessions; how many sessions ended."""
+        actor = self._actor(user, "account.manage", name)
+        now = self._clock()
+        with self._refusals(actor, "account.disable_refused", name):
+            with self._store.transaction() as conn:
+                ended = account_book.disable_account(conn, name, now)
+                audit(conn, actor.user, "account.disable", name, {"sessions_ended": ended}, now)
+        return ended
+
+    def list_accounts(self, user: str | None) -> tuple[Account, ...]:
+        self._actor(user, "account.manage", "accounts")
+        with self._store.transaction() as conn:
+            return tuple(account_book.list_accounts(conn))
+
+    def sign_in(self, name: str, password: str, lifetime: timedelta, client: str = "console") -> ConsoleSession | None:
+        """Check a console sign-in (throttled per account) and open a session; None when refused. Both are
+        audited; the refusal's detail is only in the audit trail, never in the answer."""
+        now = self._clock()
+        with self._store.transaction() as conn:
+            outcome = account_book.sign_in(conn, name, password, now)
+            if not outcome.ok:
+                audit(conn, outcome.user_name or "<none>", "console.sign_in_refused", outcome.user_name or "",
+                      {"reason": outcome.detail, "client": client}, now)
+                return None
+        role = self._roles.role_of(outcome.user_name)
+        with self._store.transaction() as conn:
+            if role is None:
+                audit(conn, outcome.user_name, "console.sign_in_refused", outcome.user_name,
+                      {"reason": "no role in the role directory", "client": client}, now)
+                return None
+            session_id = account_book.start_session(conn, outcome.user_name, now, lifetime)
+            audit(conn, outcome.user_name, "console.sign_in", outcome.user_name, {"role": role, "client": client}, now)
+        return ConsoleSession(outcome.user_name, role, session_id)
+
+    def session_actor(self, session_id: str, idle: timedelta) -> Actor | None:
+        """The user and current role of a live session (None: ended, expired, idle too long, or no role now)."""
+        with self._store.transaction() as conn:
+            name = account_book.session_user(conn, session_id, self._clock(), idle)
+        if name is None:
+            return None
+        role = self._roles.role_of(name)
+        return Actor(name, role) if role else None
+
+    def sign_out(self, session_id: str) -> None:
+        now = self._clock()
+        with self._store.transaction() as conn:
+            name = account_book.end_session(conn, session_id, now)
+            if name is not None:
+                audit(conn, name, "console.sign_out", name, {}, now)
+
+    def check_access(self, user: str | None, action: str, subject: str = "") -> Actor:
+        """Refuse (and audit the denial) unless the user's role may perform `action`; the actor otherwise."""
+        return self._actor(user, action, subject)
+
+    def may(self, user: str | None, action: str) -> bool:
+        """Whether the user's role may perform `action` (nothing audited: to show or hide what a page offers)."""
+        try:
+            return may(resolve_actor(user, self._roles), action)
+        except PermissionDenied:
+            return False
+
+    def record_action(self, user: str, action: str, subject: str, details: Mapping[str, Any]) -> None:
+        """Audit something a caller did on the user's behalf (e.g. a console denial it answered itself)."""
+        with self._store.transaction() as conn:
+            audit(conn, user, action, subject, dict(details), self._clock())
+
+    @property
+    def live_email_ready(self) -> bool:
+        """Whether a live e-mail send has what it needs here (a SendGrid API key and an unsubscribe group)."""
+        return bool(self._api_key and self._delivery.asm_group)
+
     # Provider events.
 
     def receive_webhook(self, body: bytes, headers: Mapping[str, str]) -> IngestResult:
@@ -574,6 +878,24 @@ class CampaignService:
         return record_events(self._store, events, self._members_by_address, now=self._clock())
 
     # Internals.
+
+    def _request_subject(self, request: PlanRequest | LaunchRequest) -> str:
+        return f"draft:{request.draft_id}" if request.draft_id else str(request.campaign_file)
+
+    def _requested_campaign(self, request: PlanRequest | LaunchRequest) -> Campaign:
+        if (request.campaign_file is None) == (request.draft_id is None):
+            raise ValueError("name a campaign file or a saved draft, not both or neither")
+        if request.draft_id is not None:
+            draft = self._draft(request.draft_id)
+            return parse_campaign(dict(draft.definition), source=f"draft:{draft.campaign_id}")
+        return load_campaign(request.campaign_file)
+
+    def _draft(self, campaign_id: str) -> CampaignDraft:
+        with self._store.transaction() as conn:
+            row = conn.execute(select(campaign_drafts).where(campaign_drafts.c.campaign_id == campaign_id)).first()
+        if row is None:
+            raise DraftError(f"no campaign draft {campaign_id!r}")
+        return CampaignDraft(row.campaign_id, json.loads(row.definition_json), row.author, row.updated_at)
 
     def _launch(self, actor: Actor, campaign: Campaign, templates: _Templates, live: bool, send_instant: datetime,
                 as_of_day: date | None, export_dir: Path | None, kind: str, resend_unknown: Sequence[str] = (),
@@ -822,6 +1144,7 @@ def _reason_text(plan: Plan) -> str:
     return ", ".join(parts) or "the audience is empty"
 
 
-__all__ = ["ApprovalResult", "ArmResult", "BatchStatus", "CampaignService", "CampaignStatus", "DeliveryOptions",
+__all__ = ["ApprovalResult", "ArmResult", "AudienceOptions", "BatchStatus", "CampaignDraft", "CampaignResults",
+           "CampaignService", "CampaignStatus", "ConsoleSession", "DeliveryOptions",
            "LaunchRequest", "LaunchResult", "MessageSample", "PlanRequest", "PlanResult", "ReconcileResult",
            "RejectionResult", "SubmitResult", "TemplateDiff", "TemplateReview"]

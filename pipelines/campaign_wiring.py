@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from campaigns.definitions.roles_file import RolesFile
+from campaigns.governance.accounts import AccountRoles
 from campaigns.service import CampaignService, DeliveryOptions
 from campaigns.store.op_database import OpStore
 from pipelines.settings import Settings
@@ -66,16 +67,18 @@ def campaign_store(settings: Settings) -> OpStore:
     return OpStore(settings.campaign_db_url())
 
 
-def campaign_service(settings: Settings, **collaborators) -> CampaignService:
-    """The campaign service over the settings' warehouse, campaign store, roles file, delivery options and keys.
+def campaign_service(settings: Settings, accounts_only: bool = False, **collaborators) -> CampaignService:
+    """The campaign service over the settings' warehouse, campaign store, roles, delivery options and keys.
 
-    `collaborators` (e.g. `sendgrid_client_factory`, `clock`, `sleep`, `store`) go to `CampaignService` unchanged.
+    Roles: a console account's role (a disabled account has none), else the roles file; with `accounts_only`
+    (the console) only accounts count. `collaborators` (e.g. `sendgrid_client_factory`, `clock`, `sleep`,
+    `store`) go to `CampaignService` unchanged.
     """
     store = collaborators.pop("store", None) or campaign_store(settings)
     return CampaignService(
         warehouse=WarehouseSessions(settings.warehouse, settings.timezone),
         store=store,
-        roles=RolesFile(settings.roles),
+        roles=AccountRoles(store, fallback=None if accounts_only else RolesFile(settings.roles)),
         delivery=delivery_options(settings),
         timezone=settings.timezone,
         sendgrid_api_key=settings.sendgrid_key(),

@@ -111,6 +111,16 @@ class Settings(BaseModel):
     webhook_read_timeout: float = _setting(10.0, "FINGROWTH_WEBHOOK_READ_TIMEOUT",
                                            "seconds the webhook receiver gives a client to send a whole request")
 
+    # The web console.
+    console_secret: SecretStr | None = _setting(
+        None, "FINGROWTH_CONSOLE_SECRET",
+        "signs the console's session cookies (at least 32 characters; default: a random one per start, so a "
+        "restart signs everyone out; never printed)")
+    console_session_hours: float = _setting(8.0, "FINGROWTH_CONSOLE_SESSION_HOURS",
+                                            "a console session ends this many hours after sign-in")
+    console_idle_minutes: float = _setting(30.0, "FINGROWTH_CONSOLE_IDLE_MINUTES",
+                                           "a console session ends after this many minutes without a request")
+
     # Dagster.
     dagster_home: Path | None = _setting(None, "DAGSTER_HOME",
                                          "Dagster instance folder (default: `.dagster/` beside `dagster.yaml`)")
@@ -183,7 +193,8 @@ class Settings(BaseModel):
             raise ValueError(f"must be at most {MAX_SENDGRID_BATCH} (SendGrid's limit per request), got {value}")
         return value
 
-    @field_validator("sendgrid_timeout", "webhook_read_timeout", "send_at_grace_hours")
+    @field_validator("sendgrid_timeout", "webhook_read_timeout", "send_at_grace_hours", "console_session_hours",
+                     "console_idle_minutes")
     @classmethod
     def _timeout(cls, value: float) -> float:
         if value <= 0:
@@ -202,6 +213,14 @@ class Settings(BaseModel):
     def _campaign_db(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith(("sqlite:", "postgresql:", "postgresql+")):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("console_secret")
+    @classmethod
+    def _console_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (e.g. `python -c 'import secrets; "
+                             "print(secrets.token_urlsafe(32))'`)")
         return value
 
     @field_validator("conversion", mode="before")
@@ -272,6 +291,9 @@ class Settings(BaseModel):
         if self.campaign_db is not None:
             return self.campaign_db.get_secret_value()
         return f"sqlite:///{(self.warehouse.parent / 'campaigns.sqlite3').absolute()}"
+
+    def console_secret_key(self) -> str | None:
+        return self.console_secret.get_secret_value() if self.console_secret else None
 
     def webhook_public_key(self) -> str | None:
         return self.sendgrid_webhook_public_key.get_secret_value() if self.sendgrid_webhook_public_key else None

@@ -37,6 +37,9 @@ class TemplatePreview:
     text_body: str
     html_as_text: str
     metadata: tuple[tuple[str, str], ...]
+    # The rendered HTML body as markup: written by a template author, so show it only inert (escaped, or in a
+    # sandboxed frame that runs no script).
+    html_body: str = ""
 
 
 def preview(template: Template, unsubscribe_base_url: str | None = None) -> TemplatePreview:
@@ -55,6 +58,7 @@ def preview(template: Template, unsubscribe_base_url: str | None = None) -> Temp
         subject=message.subject, text_body=message.text_body.rstrip("\n"),
         html_as_text=html_as_text(message.html_body) if template.html_body else "",
         metadata=tuple((name, _field_text(getattr(template, name))) for name in METADATA_FIELDS),
+        html_body=message.html_body if template.html_body else "",
     )
 
 

@@ -24,7 +24,8 @@ from file_schemas.yaml_source import (
     validate_file,
 )
 
-SEGMENT_FIELDS: frozenset[str] = frozenset({"rfm_segment", "persona_id"})
+# `rule_segment`: an analyst-defined segment of `marts.user_rule_segment` (a person may be in several).
+SEGMENT_FIELDS: frozenset[str] = frozenset({"rfm_segment", "persona_id", "rule_segment"})
 _CAMPAIGN_ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,79}$")
 _VARIANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,39}$")
 
@@ -47,8 +48,8 @@ class Variant:
 class Campaign:
     """A campaign as loaded from its file.
 
-    `segment` maps a `marts.user_segment` column to the values it may take; several columns are
-    combined with AND.
+    `segment` maps a `marts.user_segment` column (or `rule_segment`, the analysts' segments a person is in) to the
+    values it may take; several columns are combined with AND.
     """
 
     campaign_id: str
@@ -181,6 +182,7 @@ class SegmentEntry(FileModel):
 
     persona_id: Annotated[tuple[str, ...] | None, PlainValidator(_segment_values)] = None
     rfm_segment: Annotated[tuple[str, ...] | None, PlainValidator(_segment_values)] = None
+    rule_segment: Annotated[tuple[str, ...] | None, PlainValidator(_segment_values)] = None
 
     @model_validator(mode="after")
     def _not_empty(self) -> SegmentEntry:

@@ -95,6 +95,16 @@ def read_recent_sends(store: OpStore) -> pl.DataFrame:
                        .select_from(joined).where(outbox_recipients.c.skipped_reason.is_(None)), RECENT_SENDS_SCHEMA)
 
 
+def read_segments(warehouse: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Each person's RFM segment, persona and (when the warehouse has them) the list of their rule segments."""
+    segments = read_frame(warehouse, "SELECT user_id, persona_id, rfm_segment FROM marts.user_segment")
+    if not table_exists(warehouse, "marts.user_rule_segment"):
+        return segments
+    rule = read_frame(warehouse, "SELECT user_id, list(segment ORDER BY segment) AS rule_segment "
+                                 "FROM marts.user_rule_segment GROUP BY user_id")
+    return segments.join(rule, on="user_id", how="left")
+
+
 def plan_campaign(warehouse: duckdb.DuckDBPyConnection, store: OpStore, campaign: Campaign, template: Template,
                   actor: str, as_of: datetime, unsubscribe_base_url: str, kind: str = "plan",
                   business_timezone: str = "Asia/Shanghai", send_at: datetime | None = None,
@@ -115,7 +125,7 @@ def plan_campaign(warehouse: duckdb.DuckDBPyConnection, store: OpStore, campaign
             caps) is judged for it; default the campaign's `send_at`, else now.
         variant_templates: Template per A/B variant name (campaigns with `variants`).
     """
-    segments = read_frame(warehouse, "SELECT user_id, persona_id, rfm_segment FROM marts.user_segment")
+    segments = read_segments(warehouse)
     consents = read_frame(warehouse, "SELECT * FROM staged.consents")
     people = read_people(warehouse)
     send_at = send_at or campaign.send_at or datetime.now(UTC)

@@ -27,6 +27,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "campaign.reconcile": frozenset({"marketer", "admin"}),
     "campaign.status": frozenset(ROLES),
     "webhook.ingest": frozenset({"admin", "marketer", "compliance"}),
+    # Campaigns drafted in the console (kept in the store until planned and launched).
+    "campaign.draft": frozenset({"marketer", "admin"}),
+    # Why one person was or was not sent a campaign; contact details only for the second permission.
+    "recipient.explain": frozenset({"marketer", "compliance", "admin"}),
+    "recipient.contact": frozenset({"compliance", "admin"}),
+    "audit.read": frozenset({"compliance", "admin"}),
+    # The dashboards (aggregates only, small groups suppressed).
+    "dashboard.view": frozenset(ROLES),
+    "account.manage": frozenset({"admin"}),
 }
 
 
@@ -50,7 +59,7 @@ def resolve_actor(user: str | None, roles: RoleDirectory) -> Actor:
         raise PermissionDenied("no acting user: set FINGROWTH_USER")
     role = roles.role_of(user)
     if role is None:
-        raise PermissionDenied(f"user {user!r} is not in the roles file")
+        raise PermissionDenied(f"user {user!r} has no role (not in the roles file, or a disabled account)")
     if role not in ROLES:
         raise PermissionDenied(f"user {user!r} has unknown role {role!r}")
     return Actor(user, role)
@@ -60,6 +69,11 @@ def require(actor: Actor, action: str) -> None:
     """Refuse unless the actor's role may perform `action`."""
     if actor.role not in PERMISSIONS[action]:
         raise PermissionDenied(f"{actor.user} ({actor.role}) may not {action}; allowed roles: {sorted(PERMISSIONS[action])}")
+
+
+def may(actor: Actor, action: str) -> bool:
+    """Whether the actor's role may perform `action` (no audit: for showing or hiding what a page offers)."""
+    return actor.role in PERMISSIONS[action]
 
 
 class StaticRoles:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +43,34 @@ def verify_audit_chain(conn: Connection) -> bool:
             return False
         prev = row.row_sha256
     return True
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    logged_at: datetime
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, Any]
+
+
+def audit_entries(conn: Connection, actor: str | None = None, action: str | None = None, subject: str | None = None,
+                  since: datetime | None = None, until: datetime | None = None, limit: int = 200) -> list[AuditEntry]:
+    """The newest audit rows first, filtered: exact actor, action prefix, subject substring, [since, until)."""
+    query = select(audit_log).order_by(audit_log.c.seq.desc()).limit(max(1, min(limit, 2000)))
+    if actor:
+        query = query.where(audit_log.c.actor == actor)
+    if action:
+        query = query.where(audit_log.c.action.startswith(action, autoescape=True))
+    if subject:
+        query = query.where(audit_log.c.subject.contains(subject, autoescape=True))
+    if since:
+        query = query.where(audit_log.c.logged_at >= since)
+    if until:
+        query = query.where(audit_log.c.logged_at < until)
+    return [AuditEntry(r.seq, r.logged_at, r.actor, r.action, r.subject, json.loads(r.details_json))
+            for r in conn.execute(query).all()]
 
 
 def audit_count(conn: Connection) -> int:

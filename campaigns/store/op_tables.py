@@ -10,6 +10,9 @@ Grain of each table:
   malformed event of an authentic delivery, with why it was set aside (no addresses, no raw body).
 - `suppressions`: one row per person × suppression event.
 - `audit_log`: one row per audited action, hash-chained.
+- `accounts`: one row per console account (name, role, Argon2 password hash, disabled flag, failed sign-ins).
+- `console_sessions`: one row per console sign-in (the SHA-256 of its random id; ended at sign-out or expiry).
+- `campaign_drafts`: one row per campaign drafted in the console (the campaign definition as JSON).
 
 No table holds an e-mail address, a phone number or a push token: contact details stay in the
 warehouse's `private.user_contacts`.
@@ -138,6 +141,25 @@ audit_log = Table(
     Column("action", String(80), nullable=False), Column("subject", String(200), nullable=False),
     Column("details_json", Text, nullable=False), Column("prev_sha256", String(64), nullable=False),
     Column("row_sha256", String(64), nullable=False),
+)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("user_name", String(120), primary_key=True), Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False), Column("disabled", Boolean, nullable=False, default=False),
+    Column("failed_sign_ins", Integer, nullable=False, default=0), Column("locked_until", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False), Column("updated_at", UtcDateTime, nullable=False),
+)
+console_sessions = Table(
+    "console_sessions", metadata,
+    Column("sid_sha256", String(64), primary_key=True), Column("user_name", String(120), nullable=False, index=True),
+    Column("started_at", UtcDateTime, nullable=False), Column("seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False), Column("ended_at", UtcDateTime),
+)
+campaign_drafts = Table(
+    "campaign_drafts", metadata,
+    Column("campaign_id", String(80), primary_key=True), Column("definition_json", Text, nullable=False),
+    Column("author", String(120), nullable=False), Column("updated_at", UtcDateTime, nullable=False),
 )
 
 # Every table of the store, in the order the warehouse snapshot copies them (`campaigns.<name>` there).

@@ -1,5 +1,5 @@
 """The `fingrowth` command line: sample data, analytics runs through Dagster, the demo, campaigns and templates,
-and the webhook receiver.
+the webhook receiver, and the web console with its accounts.
 
 Each command parses its arguments, calls one function (analytics) or one campaign-service method, and
 prints the result. Exit codes: 0 ok, 1 failed or blocked, 2 bad arguments or a missing file, 3 batches
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from pipelines.cli.analytics_commands import add_analytics_commands
 from pipelines.cli.campaign_commands import add_campaign_commands
+from pipelines.cli.console_commands import add_console_commands
 from pipelines.cli.webhook_commands import add_webhook_commands
 
 EXIT_USAGE = 2
@@ -35,4 +36,5 @@ def _parser() -> argparse.ArgumentParser:
     add_analytics_commands(commands)
     add_campaign_commands(commands)
     add_webhook_commands(commands)
+    add_console_commands(commands)
     return parser

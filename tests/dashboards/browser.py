@@ -87,12 +87,12 @@ def require_chromium() -> None:
 
 
 @contextmanager
-def headless_chromium(user_data_dir: Path) -> Iterator[webdriver.Chrome]:
+def headless_chromium(user_data_dir: Path, extra_flags: tuple[str, ...] = ()) -> Iterator[webdriver.Chrome]:
     """A headless Chromium session with a fresh profile; uses the system driver, never Selenium Manager."""
     require_chromium()
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
-    for flag in CHROMIUM_FLAGS:
+    for flag in (*CHROMIUM_FLAGS, *extra_flags):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={user_data_dir}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})

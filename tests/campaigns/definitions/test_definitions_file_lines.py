@@ -37,7 +37,7 @@ def _line_of(path: Path, fragment: str) -> int:
 
 @pytest.mark.parametrize(("old", "new", "key", "problem"), [
     ("  rfm_segment:", "  rfm_segmnt:", "segment.rfm_segmnt",
-     "unknown key; allowed keys are ['persona_id', 'rfm_segment']"),
+     "unknown key; allowed keys are ['persona_id', 'rfm_segment', 'rule_segment']"),
     ("holdout_pct: 10", "holdout_pct: 150", "holdout_pct", "must be a percentage in [0, 100), got 150"),
     ("  version: 1", "  version: v1", "template.version", "must be an integer, got 'v1'"),
     ("channel: email", "channel: email\nchanel: sms", "chanel", "unknown key; allowed keys are ['campaign_id'"),
