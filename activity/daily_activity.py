@@ -165,8 +165,7 @@ def _partition_spans(conn: duckdb.DuckDBPyConnection, staged_dir: str | None,
     """
     if not keys or not staged_dir or "://" in staged_dir:
         return {}
-    files = [str(Path(staged_dir) / "events" / key / "*.parquet") for key in keys
-             if any((Path(staged_dir) / "events" / key).glob("*.parquet"))]
+    files = _partition_files(staged_dir, keys)
     if not files:
         return {key: (None, None) for key in keys}
     local_days = conn.execute(
@@ -186,6 +185,12 @@ def _partition_spans(conn: duckdb.DuckDBPyConnection, staged_dir: str | None,
         old_first, old_last = spans.get(key, (first, last))
         spans[key] = (min(first, old_first), max(last, old_last))
     return {key: spans.get(key, (None, None)) for key in keys}
+
+
+def _partition_files(staged_dir: str, keys: list[str]) -> list[str]:
+    """The Parquet glob of each named events partition that holds a file."""
+    return [str(Path(staged_dir) / "events" / key / "*.parquet") for key in keys
+            if any((Path(staged_dir) / "events" / key).glob("*.parquet"))]
 
 
 def _span(first: dt.date, last: dt.date) -> set[dt.date]:
@@ -309,8 +314,7 @@ def _month_batches(conn: duckdb.DuckDBPyConnection, staged_dir: str | None, mont
 
 def _partition_rows(conn: duckdb.DuckDBPyConnection, staged_dir: str, keys: list[str]) -> dict[str, int]:
     """Rows of each named events partition, from the Parquet footers."""
-    files = [str(Path(staged_dir) / "events" / key / "*.parquet") for key in keys
-             if any((Path(staged_dir) / "events" / key).glob("*.parquet"))]
+    files = _partition_files(staged_dir, keys)
     if not files:
         return {}
     counts: dict[str, int] = {}

@@ -14,7 +14,7 @@ import polars as pl
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from assets.reporting import data_window, read_dashboard_marts
+from dashboards.marts import data_window, read_dashboard_marts
 from dashboards.html import render_page
 from dashboards.labels import label
 from dashboards.page_settings import DashboardSettings

@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.reporting import data_window, read_dashboard_marts
+from dashboards.marts import data_window, read_dashboard_marts
 from dashboards import DashboardSettings, write_dashboards
 from dashboards.html import FONT_STACK
 from dashboards.labels import LABELS, channel_label, segment_label
