@@ -44,7 +44,8 @@ def print_summary(settings: Settings, run_id: str, seconds: float) -> None:
         for asset, note in notes.iter_rows():
             print(f"  - {asset}: {note}")
     print(f"\nwarehouse:   {settings.warehouse}")
-    print("quarantine:  quarantine.rejected_rows (file, line, reasons) in the warehouse")
+    print("quarantine:  quarantine.rejected_rows (file, line, reasons) and quarantine.value_findings (values stored "
+          "as null) in the warehouse, by run_id")
     print(f"dashboards:  {settings.dashboards_dir / 'index.html'}")
     if settings.dagster_home:
         print(f"Dagster UI:  run `dagster dev` with DAGSTER_HOME={settings.dagster_home}; this run is in its history")
